@@ -1,0 +1,1 @@
+"""Journeys: graph-backed customer journey orchestration."""

@@ -1,0 +1,1 @@
+"""Graph access: the driver, named Cypher queries, the schema, and store classes."""

@@ -1,0 +1,77 @@
+"""EventStore: writes a batch of validated Segment events into the graph in one managed transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from neo4j import Driver, ManagedTransaction
+
+from app.clock import Clock, SystemClock
+from app.graph.queries import query
+from app.intake.identity import KnownIdentity
+from app.intake.normalize import AnyEvent
+from app.intake.plan import BatchPlan, BatchPlanner, identity_keys, unique_events
+from app.intake.sessions import SessionSpan
+from graph_models.ingest import IngestResult, WritePlan
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:
+    """Run each write statement once over its rows (`UNWIND $rows`)."""
+    for name, rows in plan.ordered():
+        tx.run(query(name), rows=rows).consume()
+
+
+class EventStore:
+    """Reads what the batch touches, plans in Python, writes with UNWIND, all inside `execute_write`.
+
+    A transient conflict (another consumer touched the same person) retries the whole function,
+    so planning always sees committed state.
+    """
+
+    def __init__(
+        self,
+        driver: Driver,
+        database: str,
+        *,
+        session_gap_ms: int,
+        clock: Clock | None = None,
+        new_id: Callable[[], str] = new_uuid,
+    ) -> None:
+        self.driver = driver
+        self.database = database
+        self.session_gap_ms = session_gap_ms
+        self.clock = clock or SystemClock()
+        self.new_id = new_id
+
+    def write(self, events: Sequence[AnyEvent]) -> IngestResult:
+        return self.write_plan(events).result
+
+    def write_plan(self, events: Sequence[AnyEvent]) -> BatchPlan:
+        if not events:
+            return BatchPlan(writes=WritePlan(), result=IngestResult())
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(self._write, list(events))
+
+    def _write(self, tx: ManagedTransaction, events: list[AnyEvent]) -> BatchPlan:
+        stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
+                                                 ids=[e.messageId for e in events])}
+        fresh, dups = unique_events(events, stored)
+        if not fresh:
+            return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups))
+        known = [
+            KnownIdentity(r["key"], r["personId"], r["userId"])
+            for r in tx.run(query("ingest/find_identities"), keys=identity_keys(fresh))
+        ]
+        planner = BatchPlanner(fresh, known, self.new_id, self.clock.now_ms(), duplicates=dups)
+        spans = [
+            SessionSpan(r["sessionId"], r["personId"], r["startMs"], r["endMs"], r["eventCount"])
+            for r in tx.run(query("ingest/find_sessions"), windows=planner.windows(self.session_gap_ms))
+        ]
+        plan = planner.plan(spans, self.session_gap_ms)
+        apply_plan(tx, plan.writes)
+        return plan

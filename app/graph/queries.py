@@ -1,0 +1,26 @@
+"""Every query is a parameterised `.cypher` file under `cypher/`, loaded by name (`ingest/write_events`)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from app.settings import REPO_ROOT
+
+CYPHER_DIR = Path(os.environ.get("JOURNEYS_CYPHER_DIR", REPO_ROOT / "cypher"))
+
+
+@lru_cache(maxsize=None)
+def query(name: str) -> str:
+    """The text of `cypher/<name>.cypher`; a missing name is a programming error (KeyError)."""
+    path = (CYPHER_DIR / f"{name}.cypher").resolve()
+    if CYPHER_DIR.resolve() not in path.parents or not path.is_file():
+        raise KeyError(f"no Cypher query named {name!r} under {CYPHER_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def statements(name: str) -> list[str]:
+    """A file of several `;`-separated statements (schema files), comments kept with their statement."""
+    parts = [part.strip() for part in query(name).split(";")]
+    return [p for p in parts if any(line.strip() and not line.strip().startswith("//") for line in p.splitlines())]

@@ -1,0 +1,1 @@
+"""Intake: turn raw Segment payloads into validated events and plan their graph writes."""

@@ -1,0 +1,178 @@
+"""Plan one batch's graph writes from validated events and what the graph already knows (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.clock import to_iso
+from app.intake.identity import IdentityInput, KnownIdentity, identity_key, plan_identities
+from app.intake.normalize import AnyEvent, epoch_ms
+from app.intake.rows import RESERVED_ACCOUNT_KEYS, event_props, flatten_traits
+from app.intake.sessions import SessionSpan, plan_sessions
+from graph_models.ingest import IngestResult, WritePlan, WrittenEvent
+from graph_models.segment import Alias, Group, Identify
+
+
+@dataclass
+class BatchPlan:
+    """The write rows plus the result the consumer hands on (e.g. to the journey engine)."""
+
+    writes: WritePlan
+    result: IngestResult
+    events: list[AnyEvent] = field(default_factory=list)
+
+
+def unique_events(events: Sequence[AnyEvent], already_stored: set[str]) -> tuple[list[AnyEvent], list[str]]:
+    """Drop repeats inside the batch and events already in the graph; sort by (timestamp, messageId)."""
+    seen: set[str] = set()
+    fresh: list[AnyEvent] = []
+    dups: list[str] = []
+    for ev in events:
+        if ev.messageId in seen or ev.messageId in already_stored:
+            dups.append(ev.messageId)
+            continue
+        seen.add(ev.messageId)
+        fresh.append(ev)
+    fresh.sort(key=lambda e: (e.timestamp, e.messageId))
+    return fresh, dups
+
+
+def identity_keys(events: Sequence[AnyEvent]) -> list[str]:
+    keys: set[str] = set()
+    for ev in events:
+        if ev.userId:
+            keys.add(identity_key("userId", ev.userId))
+        if ev.anonymousId:
+            keys.add(identity_key("anonymousId", ev.anonymousId))
+        if isinstance(ev, Alias):
+            keys.add(identity_key("userId", ev.previousId))
+            keys.add(identity_key("anonymousId", ev.previousId))
+    return sorted(keys)
+
+
+def _identity_input(ev: AnyEvent) -> IdentityInput:
+    return IdentityInput(
+        type=ev.type,
+        user_id=ev.userId,
+        anonymous_id=ev.anonymousId,
+        previous_id=ev.previousId if isinstance(ev, Alias) else None,
+        timestamp_ms=epoch_ms(ev.timestamp),
+        message_id=ev.messageId,
+    )
+
+
+def session_windows(person_ids: Sequence[str], stamps: Sequence[int], gap_ms: int) -> list[dict[str, Any]]:
+    """Per person, the time window in which an existing session could touch this batch's events."""
+    lo: dict[str, int] = {}
+    hi: dict[str, int] = {}
+    for pid, ts in zip(person_ids, stamps, strict=True):
+        lo[pid] = min(lo.get(pid, ts), ts)
+        hi[pid] = max(hi.get(pid, ts), ts)
+    return [{"personId": p, "fromMs": lo[p] - gap_ms, "toMs": hi[p] + gap_ms} for p in sorted(lo)]
+
+
+@dataclass
+class BatchPlanner:
+    """Two-phase planning: identities first (to know whose sessions to read), then everything else."""
+
+    events: list[AnyEvent]
+    known: list[KnownIdentity]
+    new_id: Callable[[], str]
+    now_ms: int
+    duplicates: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.identity = plan_identities([_identity_input(e) for e in self.events], self.known, self.new_id)
+        self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+        renamed = {m.loser: m.survivor for m in self.identity.merges}
+        self._survivor = renamed
+
+    def final(self, pid: str) -> str:
+        while pid in self._survivor:
+            pid = self._survivor[pid]
+        return pid
+
+    def persons_for_sessions(self) -> list[str]:
+        """Every person whose sessions matter: the survivors and the persons merged into them."""
+        return sorted(set(self.identity.event_person) | set(self._survivor))
+
+    def windows(self, gap_ms: int) -> list[dict[str, Any]]:
+        wins = session_windows(self.identity.event_person, self.stamps, gap_ms)
+        by_survivor = {w["personId"]: w for w in wins}
+        for loser in self._survivor:
+            w = by_survivor.get(self.final(loser))
+            if w is not None:
+                wins.append({**w, "personId": loser})
+        return wins
+
+    def plan(self, existing_sessions: Sequence[SessionSpan], gap_ms: int) -> BatchPlan:
+        ident = self.identity
+        spans = [
+            SessionSpan(s.session_id, self.final(s.person_id), s.start_ms, s.end_ms, s.event_count)
+            for s in existing_sessions
+        ]
+        sessions = plan_sessions(ident.event_person, self.stamps, spans, gap_ms, self.new_id)
+        writes = WritePlan()
+        writes.add("ingest/merge_persons", [
+            {"loser": m.loser, "survivor": m.survivor, "messageId": m.message_id, "atMs": m.timestamp_ms,
+             "reason": m.reason}
+            for m in ident.merges
+        ])
+        writes.add("ingest/upsert_persons", self._person_rows())
+        first_seen = {pid: ts for pid, ts in reversed(list(zip(ident.event_person, self.stamps, strict=True)))}
+        writes.add("ingest/link_identities", [
+            {"key": key, "kind": kind, "value": value, "personId": pid, "atMs": first_seen.get(pid, self.now_ms)}
+            for key, kind, value, pid in ident.links
+        ])
+        writes.add("ingest/apply_traits", self._trait_rows())
+        writes.add("ingest/upsert_accounts", [
+            {"groupId": ev.groupId, "personId": pid, "atMs": ts,
+             "traits": flatten_traits(ev.traits, RESERVED_ACCOUNT_KEYS)}
+            for ev, pid, ts in zip(self.events, ident.event_person, self.stamps, strict=True)
+            if isinstance(ev, Group)
+        ])
+        writes.add("ingest/merge_sessions", [{"gone": g, "keep": k} for g, k in sessions.merges])
+        writes.add("ingest/upsert_sessions", [
+            {"sessionId": u.session_id, "personId": u.person_id, "startMs": u.start_ms, "endMs": u.end_ms,
+             "startedAt": to_iso(u.start_ms), "endedAt": to_iso(u.end_ms), "eventCount": u.event_count}
+            for u in sessions.upserts
+        ])
+        writes.add("ingest/create_events", [
+            {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": event_props(ev)}
+            for ev, pid, sid in zip(self.events, ident.event_person, sessions.event_session, strict=True)
+        ])
+        result = IngestResult(
+            written=[
+                WrittenEvent(messageId=ev.messageId, personId=pid, sessionId=sid, type=ev.type, timestampMs=ts)
+                for ev, pid, sid, ts in zip(
+                    self.events, ident.event_person, sessions.event_session, self.stamps, strict=True
+                )
+            ],
+            duplicates=self.duplicates,
+            merges=[(m.loser, self.final(m.survivor)) for m in ident.merges],
+        )
+        return BatchPlan(writes=writes, result=result, events=self.events)
+
+    def _person_rows(self) -> list[dict[str, Any]]:
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+        for pid, ts in zip(self.identity.event_person, self.stamps, strict=True):
+            first[pid] = min(first.get(pid, ts), ts)
+            last[pid] = max(last.get(pid, ts), ts)
+        user_ids = {**self.identity.user_ids, **{k: v for k, v in self.identity.new_persons.items() if v}}
+        return [
+            {"personId": pid, "userId": user_ids.get(pid), "firstMs": first[pid], "lastMs": last[pid],
+             "nowMs": self.now_ms}
+            for pid in sorted(first)
+        ]
+
+    def _trait_rows(self) -> list[dict[str, Any]]:
+        merged: dict[str, dict[str, Any]] = {}
+        at: dict[str, int] = {}
+        for ev, pid, ts in zip(self.events, self.identity.event_person, self.stamps, strict=True):
+            if isinstance(ev, Identify) and ev.traits:
+                merged.setdefault(pid, {}).update(flatten_traits(ev.traits))
+                at[pid] = max(at.get(pid, ts), ts)
+        return [{"personId": pid, "traits": traits, "atMs": at[pid]} for pid, traits in merged.items()]

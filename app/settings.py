@@ -1,0 +1,60 @@
+"""Settings from the environment (pydantic-settings); invalid values fail at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+
+    neo4j_uri: str | None = Field(default=None, description="Bolt URI; unset means start the embedded server")
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = "journeys-dev-password"
+    neo4j_database: str = "neo4j"
+
+    kafka_bootstrap: str | None = Field(default=None, description="host:port; unset means start embedded broker")
+    events_topic: str = Field(default="segment.events", alias="JOURNEYS_EVENTS_TOPIC")
+    dlq_topic: str = Field(default="segment.events.dlq", alias="JOURNEYS_DLQ_TOPIC")
+    topic_partitions: int = Field(default=6, ge=1, alias="JOURNEYS_TOPIC_PARTITIONS")
+    consumer_group: str = Field(default="journeys-ingest", alias="JOURNEYS_CONSUMER_GROUP")
+    consumer_batch_size: int = Field(default=1000, ge=1, le=50_000, alias="JOURNEYS_BATCH_SIZE")
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1000, alias="JOURNEYS_SESSION_TIMEOUT_MS")
+    consumer_heartbeat_ms: int = Field(default=1_000, ge=100, alias="JOURNEYS_HEARTBEAT_MS")
+
+    write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="JOURNEYS_WRITE_KEYS")
+    session_gap_minutes: float = Field(default=30.0, gt=0, alias="JOURNEYS_SESSION_GAP_MINUTES")
+
+    data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
+    api_host: str = Field(default="127.0.0.1", alias="JOURNEYS_API_HOST")
+    api_port: int = Field(default=8088, ge=1, le=65535, alias="JOURNEYS_API_PORT")
+    bolt_port: int = Field(default=7687, ge=1, le=65535, alias="JOURNEYS_BOLT_PORT")
+    kafka_port: int = Field(default=9092, ge=1, le=65535, alias="JOURNEYS_KAFKA_PORT")
+    arcadedb_http_port: int = Field(default=2480, ge=1, le=65535, alias="JOURNEYS_ARCADEDB_HTTP_PORT")
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+
+    @field_validator("write_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @property
+    def session_gap_ms(self) -> int:
+        return int(self.session_gap_minutes * 60_000)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,38 @@
+// Merge the loser person into the survivor: events, sessions, identities, accounts and journey
+// enrollments move over; the survivor keeps its own properties and gains the loser's missing ones;
+// a PersonMerge node records what happened. Params: $rows: [{loser, survivor, messageId, atMs, reason}]
+UNWIND $rows AS r
+MATCH (loser:Person {personId: r.loser}), (survivor:Person {personId: r.survivor})
+CALL (loser, survivor) {
+  MATCH (loser)-[old:PERFORMED]->(e)
+  MERGE (survivor)-[:PERFORMED]->(e)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (loser)-[old:HAD_SESSION]->(s)
+  MERGE (survivor)-[:HAD_SESSION]->(s)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (i:Identity)-[old:IDENTIFIES]->(loser)
+  MERGE (i)-[:IDENTIFIES]->(survivor)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (loser)-[old:MEMBER_OF]->(a)
+  MERGE (survivor)-[m:MEMBER_OF]->(a)
+  ON CREATE SET m.sinceMs = old.sinceMs
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (loser)-[old:ENROLLED]->(en)
+  MERGE (survivor)-[:ENROLLED]->(en)
+  DELETE old
+}
+WITH loser, survivor, r, properties(survivor) AS kept
+SET survivor += properties(loser)
+SET survivor += kept
+MERGE (m:PersonMerge {fromPersonId: r.loser})
+ON CREATE SET m.intoPersonId = r.survivor, m.messageId = r.messageId, m.atMs = r.atMs, m.reason = r.reason
+MERGE (survivor)-[:MERGED_FROM]->(m)
+DETACH DELETE loser

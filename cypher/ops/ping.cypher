@@ -1,0 +1,2 @@
+// Health check: the graph answers.
+RETURN 1 AS ok

@@ -1,0 +1,1 @@
+"""Pure pydantic models of the product's data: Segment events, graph rows. No I/O here."""
