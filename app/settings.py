@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1000, alias="JOURNEYS_SESSION_TIMEOUT_MS")
     consumer_heartbeat_ms: int = Field(default=1_000, ge=100, alias="JOURNEYS_HEARTBEAT_MS")
 
-    write_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="JOURNEYS_WRITE_KEYS")
+    write_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["dev-write-key"], alias="JOURNEYS_WRITE_KEYS"
+    )
     session_gap_minutes: float = Field(default=30.0, gt=0, alias="JOURNEYS_SESSION_GAP_MINUTES")
 
     data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")

@@ -24,6 +24,7 @@ from pydantic import (
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
+MISSING_ID = "userId or anonymousId is required"
 EVENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
@@ -63,7 +64,7 @@ class _Common(BaseModel):
     @model_validator(mode="after")
     def _someone(self) -> _Common:
         if self.userId is None and self.anonymousId is None:
-            raise ValueError("userId or anonymousId is required")
+            raise ValueError(MISSING_ID)
         return self
 
     @property
@@ -157,6 +158,8 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     out: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if str(p) not in EVENT_TYPES]
+        if not loc and MISSING_ID in err["msg"]:
+            loc = ["userId"]
         path = ".".join(([prefix] if prefix else []) + loc)
         out.append(FieldError(field=path or prefix or "body", message=err["msg"]))
     return out

@@ -1,0 +1,1 @@
+"""The FastAPI service: Segment-compatible HTTP intake and health."""

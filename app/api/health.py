@@ -1,0 +1,35 @@
+"""GET /health: can the service reach the graph and the broker?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.api.deps import ServicesDep
+from app.graph.queries import query
+from app.kafka import broker_status
+
+router = APIRouter(tags=["ops"])
+
+
+def graph_status(services: ServicesDep) -> tuple[bool, str]:
+    try:
+        services.driver.execute_query(query("ops/ping"), database_=services.settings.neo4j_database)
+        return True, "ok"
+    except Exception as exc:  # any failure means "not reachable" for a health check
+        return False, f"{type(exc).__name__}: {exc}"[:300]
+
+
+@router.get("/health")
+def health(services: ServicesDep) -> JSONResponse:
+    """200 when both are reachable, 503 otherwise; the body says which one failed."""
+    graph_ok, graph_detail = graph_status(services)
+    broker_ok, broker_detail = broker_status(services.bootstrap)
+    body: dict[str, Any] = {
+        "status": "ok" if graph_ok and broker_ok else "degraded",
+        "graph": {"ok": graph_ok, "detail": graph_detail},
+        "broker": {"ok": broker_ok, "detail": broker_detail},
+    }
+    return JSONResponse(body, status_code=200 if graph_ok and broker_ok else 503)

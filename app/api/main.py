@@ -1,0 +1,26 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from app.api import health, tracking
+from app.api.services import Services
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    body = exc.detail if isinstance(exc.detail, dict) else {"success": False, "error": str(exc.detail)}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(services: Services) -> FastAPI:
+    """The service with its routes; `services` is owned by the caller (closed by the caller)."""
+    app = FastAPI(title="Journeys", version="0.1.0",
+                  description="Segment-compatible intake and next-action API over a journey graph.")
+    app.state.services = services
+    app.add_exception_handler(HTTPException, _http_error)
+    app.include_router(tracking.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,110 @@
+"""Segment HTTP Tracking API: /v1/track identify page screen group alias batch (and import).
+
+Validates, stamps receivedAt, produces to `segment.events`, and answers only after the broker
+acknowledged, so there is one path into the graph (the consumer).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+
+from app.api.body import api_error, read_json
+from app.api.deps import ServicesDep, basic_username, check_write_key
+from app.errors import RetryableError
+from app.intake.normalize import AnyEvent, EventValidationError, encode, prepare, validate
+from app.kafka import OutgoingMessage
+from graph_models.segment import EVENT_TYPES, MAX_BATCH_BYTES, MAX_EVENT_BYTES, BatchEnvelope, field_errors
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+OK = {"success": True}
+
+
+def _message(model: AnyEvent, topic: str) -> OutgoingMessage:
+    value = encode(model)
+    if len(value) > MAX_EVENT_BYTES:
+        raise api_error(413, f"event is {len(value)} bytes; the limit is {MAX_EVENT_BYTES}")
+    return OutgoingMessage(topic=topic, key=model.partition_key, value=value,
+                           headers=[("content-type", b"application/json"), ("source", b"http")])
+
+
+def _invalid(exc: EventValidationError) -> Exception:
+    return api_error(400, str(exc), field=exc.field, errors=[e.model_dump() for e in exc.errors])
+
+
+async def _authorize(request: Request, services: ServicesDep, data: dict[str, Any] | None) -> None:
+    key = basic_username(request.headers.get("authorization"))
+    if key is None and data is not None and isinstance(data.get("writeKey"), str):
+        key = data["writeKey"]
+    check_write_key(key, services)
+
+
+async def _produce(services: ServicesDep, messages: list[OutgoingMessage]) -> dict[str, bool]:
+    try:
+        await services.producer.send_all(messages)
+    except RetryableError as exc:
+        raise api_error(503, f"broker unavailable, retry later: {exc}", field="") from exc
+    return OK
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request, services: ServicesDep) -> dict[str, bool]:
+        if basic_username(request.headers.get("authorization")) is not None:
+            await _authorize(request, services, None)
+        data = await read_json(request, MAX_EVENT_BYTES)
+        await _authorize(request, services, data)
+        try:
+            model = validate(prepare(data, received_at_ms=services.clock.now_ms(),
+                                     default_message_id=str(uuid.uuid4()), expected_type=kind))
+        except EventValidationError as exc:
+            raise _invalid(exc) from exc
+        return await _produce(services, [_message(model, services.settings.events_topic)])
+
+    endpoint.__name__ = f"post_{kind}"
+    endpoint.__doc__ = f"Segment `{kind}` call."
+    return endpoint
+
+
+for _kind in EVENT_TYPES:
+    router.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"], name=_kind)
+
+
+@router.post("/batch")
+@router.post("/import", include_in_schema=False)
+async def post_batch(request: Request, services: ServicesDep) -> dict[str, bool]:
+    """Segment `batch` (what the SDKs send): all events valid or none produced."""
+    if basic_username(request.headers.get("authorization")) is not None:
+        await _authorize(request, services, None)
+    data = await read_json(request, MAX_BATCH_BYTES)
+    await _authorize(request, services, data)
+    try:
+        envelope = BatchEnvelope.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        raise api_error(400, "; ".join(f"{e.field}: {e.message}" for e in errors[:5]), field=errors[0].field,
+                        errors=[e.model_dump() for e in errors]) from exc
+    now = services.clock.now_ms()
+    defaults: dict[str, Any] = {"context": envelope.context, "integrations": envelope.integrations}
+    if envelope.sentAt is not None:
+        defaults["sentAt"] = envelope.sentAt.isoformat()
+    messages: list[OutgoingMessage] = []
+    problems: list[dict[str, str]] = []
+    for i, item in enumerate(envelope.batch):
+        prefix = f"batch.{i}"
+        try:
+            if not isinstance(item.get("type"), str) or item["type"] not in EVENT_TYPES:
+                problems.append({"field": f"{prefix}.type", "message": f"must be one of {', '.join(EVENT_TYPES)}"})
+                continue
+            model = validate(prepare(item, received_at_ms=now, default_message_id=str(uuid.uuid4()),
+                                     defaults=defaults, prefix=prefix), prefix=prefix)
+        except EventValidationError as exc:
+            problems += [e.model_dump() for e in exc.errors]
+            continue
+        messages.append(_message(model, services.settings.events_topic))
+    if problems:
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+        raise api_error(400, summary, field=problems[0]["field"], errors=problems)
+    return await _produce(services, messages)

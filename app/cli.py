@@ -1,0 +1,159 @@
+"""The `journeys` command: `up`, `serve`, `consume`, `schema apply`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from app.api.main import create_app
+from app.graph.schema import apply_schema
+from app.runtime import (
+    ApiServer,
+    build_consumer,
+    connect,
+    make_services,
+    prepare_infrastructure,
+    servers,
+)
+from app.settings import Settings, get_settings
+
+app = typer.Typer(help="Graph-backed customer journey orchestration.", no_args_is_help=True)
+schema_app = typer.Typer(help="The graph schema.")
+app.add_typer(schema_app, name="schema")
+console = Console()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("neo4j").setLevel(logging.WARNING)
+
+
+def _require(settings: Settings) -> tuple[str, str]:
+    if not settings.neo4j_uri or not settings.kafka_bootstrap:
+        console.print("[red]NEO4J_URI and KAFKA_BOOTSTRAP must be set (or use `journeys up`).[/red]")
+        raise typer.Exit(2)
+    return settings.neo4j_uri, settings.kafka_bootstrap
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="API host (default JOURNEYS_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (default JOURNEYS_API_PORT)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Start everything: graph server and broker (unless NEO4J_URI/KAFKA_BOOTSTRAP are set), schema, API,
+    consumer. Ctrl-C stops all of it."""
+    _logging(verbose)
+    settings = get_settings()
+    stop = _stop_on_signals()
+    with servers(settings) as ends:
+        driver = connect(settings, ends.bolt_uri)
+        services = make_services(settings, driver, ends.bootstrap)
+        worker: threading.Thread | None = None
+        api = None
+        try:
+            prepare_infrastructure(settings, driver, ends.bootstrap)
+            consumer = build_consumer(settings, driver, ends.bootstrap)
+            worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
+            worker.start()
+            api = ApiServer(services, host or settings.api_host, port or settings.api_port)
+            api.start()
+            _banner(settings, ends.bolt_uri, ends.bootstrap, host or settings.api_host, port or settings.api_port)
+            while not stop.wait(0.5):
+                if not worker.is_alive():
+                    console.print("[red]consumer stopped unexpectedly; shutting down[/red]")
+                    break
+        finally:
+            stop.set()
+            if api is not None:
+                api.stop()
+            if worker is not None:
+                worker.join(timeout=30)
+            services.close()
+    console.print("stopped: API, consumer, and every server this command started")
+
+
+def _banner(settings: Settings, bolt: str, bootstrap: str, host: str, port: int) -> None:
+    table = Table(title="journeys is up", show_header=False)
+    table.add_row("HTTP API (Segment-compatible)", f"http://{host}:{port}  (docs: /docs, health: /health)")
+    table.add_row("Write key", ", ".join(settings.write_keys) or "(none configured)")
+    table.add_row("Graph (Bolt)", f"{bolt}  user {settings.neo4j_user}, database {settings.neo4j_database}")
+    if settings.neo4j_uri is None:
+        table.add_row("Graph studio", f"http://127.0.0.1:{settings.arcadedb_http_port}")
+    table.add_row("Kafka", f"{bootstrap}  topics {settings.events_topic}, {settings.dlq_topic}")
+    table.add_row("Data", str(settings.data_dir))
+    console.print(table)
+    console.print("Try: curl -u " + (settings.write_keys[0] if settings.write_keys else "KEY") +
+                  f": -H 'content-type: application/json' -d '{{\"userId\":\"u1\",\"event\":\"Signed Up\"}}' "
+                  f"http://{host}:{port}/v1/track")
+    console.print("Ctrl-C stops everything.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8088,
+) -> None:
+    """Run only the HTTP API against NEO4J_URI and KAFKA_BOOTSTRAP."""
+    _logging(False)
+    settings = get_settings()
+    uri, bootstrap = _require(settings)
+    services = make_services(settings, connect(settings, uri), bootstrap)
+    try:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    finally:
+        services.close()
+
+
+@app.command()
+def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """Run only the ingest consumer against NEO4J_URI and KAFKA_BOOTSTRAP."""
+    _logging(verbose)
+    settings = get_settings()
+    uri, bootstrap = _require(settings)
+    driver = connect(settings, uri)
+    try:
+        prepare_infrastructure(settings, driver, bootstrap)
+        build_consumer(settings, driver, bootstrap).run(_stop_on_signals())
+    finally:
+        driver.close()
+
+
+@schema_app.command("apply")
+def schema_apply() -> None:
+    """Apply constraints and indexes (idempotent) and record the schema version."""
+    settings = get_settings()
+    uri, _ = _require(settings) if settings.kafka_bootstrap else (settings.neo4j_uri, "")
+    if not uri:
+        console.print("[red]NEO4J_URI must be set[/red]")
+        raise typer.Exit(2)
+    driver = connect(settings, uri)
+    try:
+        applied = apply_schema(driver, settings.neo4j_database)
+        console.print(f"schema version {applied.version}: {applied.statements} statements from "
+                      f"{', '.join(applied.files)}")
+    finally:
+        driver.close()
+
+
+def main() -> None:
+    app()

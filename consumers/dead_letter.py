@@ -1,0 +1,42 @@
+"""Dead-letter messages: the original bytes, key and headers, plus headers naming the error."""
+
+from __future__ import annotations
+
+from confluent_kafka import Message
+
+from app.errors import JourneysError
+from app.kafka import Headers, OutgoingMessage
+
+DLQ_HEADER_PREFIX = "dlq."
+
+
+def dead_letter(msg: Message, error: JourneysError, *, dlq_topic: str, now_ms: int) -> OutgoingMessage:
+    """The message to put on the dead-letter topic for `msg`, which failed with `error`."""
+    headers: Headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (msg.headers() or [])]
+    key = msg.key()
+    field = getattr(error, "field", "")
+    headers += [
+        ("dlq.reason", error.reason.encode()),
+        ("dlq.error", str(error).encode()[:4096]),
+        ("dlq.field", field.encode()),
+        ("dlq.retryable", b"true" if error.retryable else b"false"),
+        ("dlq.source.topic", (msg.topic() or "").encode()),
+        ("dlq.source.partition", str(msg.partition()).encode()),
+        ("dlq.source.offset", str(msg.offset()).encode()),
+        ("dlq.failedAtMs", str(now_ms).encode()),
+    ]
+    return OutgoingMessage(
+        topic=dlq_topic,
+        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+        value=msg.value() or b"",
+        headers=headers,
+    )
+
+
+def dlq_headers(msg: Message) -> dict[str, str]:
+    """The `dlq.*` headers of a dead-lettered message as a dict (for tools and tests)."""
+    return {
+        k: (v or b"").decode("utf-8", "replace")
+        for k, v in (msg.headers() or [])
+        if k.startswith(DLQ_HEADER_PREFIX)
+    }

@@ -1,0 +1,249 @@
+"""The ingest consumer: Kafka `segment.events` → validated batches → one graph transaction each.
+
+At-least-once: offsets are committed only after the batch is in the graph (and bad messages are on
+the dead-letter topic). Writes are idempotent by messageId, so redelivery creates nothing new.
+A graph outage pauses the partitions and retries the same batch with back-off until it lands.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from neo4j.exceptions import ClientError, DatabaseError
+
+from app.clock import Clock, SystemClock
+from app.errors import JourneysError, PermanentError, RetryableError
+from app.graph.driver import UNAVAILABLE
+from app.graph.event_store import EventStore
+from app.intake.normalize import AnyEvent, decode
+from app.intake.plan import BatchPlan
+from app.kafka import AckProducer, OutgoingMessage
+from consumers.dead_letter import dead_letter
+
+log = logging.getLogger("journeys.consumer")
+
+BatchHook = Callable[[Sequence[AnyEvent], BatchPlan], None]
+
+
+@dataclass
+class ConsumerStats:
+    batches: int = 0
+    consumed: int = 0
+    written: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    graph_retries: int = 0
+    paused_now: bool = False
+    last_error: str = ""
+
+
+@dataclass
+class ConsumerConfig:
+    bootstrap: str
+    topic: str
+    dlq_topic: str
+    group_id: str
+    batch_size: int = 1000
+    poll_timeout_s: float = 0.5
+    session_timeout_ms: int = 10_000
+    heartbeat_ms: int = 1_000
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 15.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def kafka_config(self) -> dict[str, Any]:
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "group.id": self.group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": self.session_timeout_ms,
+            "heartbeat.interval.ms": self.heartbeat_ms,
+            "max.poll.interval.ms": 300_000,
+            **self.extra,
+        }
+
+
+class IngestConsumer:
+    """One member of the ingest consumer group. `run(stop)` loops until `stop` is set."""
+
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        store: EventStore,
+        dlq: AckProducer,
+        *,
+        clock: Clock | None = None,
+        on_batch: BatchHook | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.dlq = dlq
+        self.clock = clock or SystemClock()
+        self.on_batch = on_batch
+        self.stats = ConsumerStats()
+        self._consumer = Consumer(config.kafka_config())
+        self._consumer.subscribe([config.topic])
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("consuming %s as group %s", self.config.topic, self.config.group_id)
+        try:
+            while not stop.is_set():
+                self.poll_once(stop)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Leave the group and flush the dead-letter producer; safe to call twice."""
+        try:
+            self._consumer.close()
+        except (KafkaException, RuntimeError):
+            pass
+        self.dlq.close()
+
+    def poll_once(self, stop: threading.Event | None = None) -> int:
+        """Consume, write and commit one batch; returns how many messages it handled."""
+        messages = [m for m in self._consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
+                    if self._usable(m)]
+        if not messages:
+            return 0
+        stop = stop or threading.Event()
+        events, pairs, dead = self._decode(messages)
+        if not self._with_graph_retry(stop, lambda: self._write(events, pairs, dead)):
+            return 0  # stopping mid-outage: nothing committed, the batch is redelivered
+        self._commit(messages)
+        self.stats.batches += 1
+        self.stats.consumed += len(messages)
+        return len(messages)
+
+    @staticmethod
+    def _usable(msg: Message) -> bool:
+        err = msg.error()
+        if err is None:
+            return True
+        if not err.retriable() and err.fatal():
+            raise KafkaException(err)
+        log.warning("consumer error: %s", err)
+        return False
+
+    def _decode(self, messages: list[Message]) -> tuple[list[AnyEvent], list[tuple[Message, AnyEvent]],
+                                                          list[OutgoingMessage]]:
+        events: list[AnyEvent] = []
+        pairs: list[tuple[Message, AnyEvent]] = []
+        dead: list[OutgoingMessage] = []
+        for msg in messages:
+            ts_type, ts = msg.timestamp()
+            received = ts if ts_type and ts > 0 else self.clock.now_ms()
+            try:
+                event = decode(msg.value(), received_at_ms=received)
+            except PermanentError as exc:
+                dead.append(dead_letter(msg, exc, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
+                continue
+            events.append(event)
+            pairs.append((msg, event))
+        return events, pairs, dead
+
+    def _write(self, events: list[AnyEvent], pairs: list[tuple[Message, AnyEvent]],
+               dead: list[OutgoingMessage]) -> None:
+        """Write the batch; a graph-rejected event is isolated by bisection and dead-lettered."""
+        plans: list[tuple[list[AnyEvent], BatchPlan]] = []
+        rejected: list[OutgoingMessage] = []
+        self._write_isolating(pairs, plans, rejected)
+        if dead or rejected:
+            self.dlq.send_all_sync(dead + rejected)
+            self.stats.dead_lettered += len(dead) + len(rejected)
+        for chunk, plan in plans:
+            self.stats.written += len(plan.result.written)
+            self.stats.duplicates += len(plan.result.duplicates)
+            if self.on_batch is not None:
+                self.on_batch(chunk, plan)
+
+    def _write_isolating(self, pairs: list[tuple[Message, AnyEvent]],
+                         plans: list[tuple[list[AnyEvent], BatchPlan]], rejected: list[OutgoingMessage]) -> None:
+        if not pairs:
+            return
+        chunk = [ev for _, ev in pairs]
+        try:
+            plans.append((chunk, self.store.write_plan(chunk)))
+        except (ClientError, DatabaseError) as exc:
+            if isinstance(exc, UNAVAILABLE):
+                raise
+            if len(pairs) == 1:
+                msg = pairs[0][0]
+                err = PermanentError(f"the graph rejected this event: {exc.message or exc}", reason="graph_rejected")
+                rejected.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
+                return
+            mid = len(pairs) // 2
+            self._write_isolating(pairs[:mid], plans, rejected)
+            self._write_isolating(pairs[mid:], plans, rejected)
+
+    def _with_graph_retry(self, stop: threading.Event, action: Callable[[], None]) -> bool:
+        """Run `action`; while the graph (or DLQ broker) is unavailable pause, back off and retry."""
+        delay = self.config.backoff_initial_s
+        paused: list[TopicPartition] = []
+        try:
+            while True:
+                try:
+                    action()
+                    return True
+                except (*UNAVAILABLE, RetryableError) as exc:
+                    if isinstance(exc, JourneysError) and not exc.retryable:
+                        raise
+                    self.stats.graph_retries += 1
+                    self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning("graph unavailable (%s); pausing partitions, retry in %.1fs",
+                                type(exc).__name__, delay)
+                    paused = self._pause()
+                    if self._idle(stop, delay):
+                        return False
+                    delay = min(delay * 2, self.config.backoff_max_s)
+        finally:
+            if paused:
+                self._consumer.resume(self._consumer.assignment())
+                self.stats.paused_now = False
+
+    def _pause(self) -> list[TopicPartition]:
+        assignment = self._consumer.assignment()
+        if assignment:
+            self._consumer.pause(assignment)
+            self.stats.paused_now = True
+        return list(assignment)
+
+    def _idle(self, stop: threading.Event, seconds: float) -> bool:
+        """Keep the group membership alive while paused; True when asked to stop."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if stop.is_set():
+                return True
+            self._pause()
+            self._rewind(self._consumer.consume(100, 0.1))
+        return stop.is_set()
+
+    def _rewind(self, messages: list[Message]) -> None:
+        """Seek back to messages received while paused (a partition assigned mid-outage), losing none."""
+        first: dict[tuple[str, int], int] = {}
+        for m in messages:
+            if m.error() is None:
+                key = (m.topic() or "", m.partition() or 0)
+                first[key] = min(first.get(key, m.offset() or 0), m.offset() or 0)
+        for (topic, partition), offset in first.items():
+            self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    def _commit(self, messages: list[Message]) -> None:
+        latest: dict[tuple[str, int], int] = {}
+        for m in messages:
+            key = (m.topic() or "", m.partition() or 0)
+            latest[key] = max(latest.get(key, -1), m.offset() or 0)
+        offsets = [TopicPartition(t, p, o + 1) for (t, p), o in latest.items()]
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # e.g. a rebalance took the partition away: the new owner re-reads, and idempotent writes
+            # make that harmless.
+            log.warning("offset commit failed (%s); messages may be redelivered", exc)
