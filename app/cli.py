@@ -157,3 +157,7 @@ def schema_apply() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -160,6 +160,8 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
         loc = [str(p) for p in err["loc"] if str(p) not in EVENT_TYPES]
         if not loc and MISSING_ID in err["msg"]:
             loc = ["userId"]
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = [*loc, "type"]
         path = ".".join(([prefix] if prefix else []) + loc)
         out.append(FieldError(field=path or prefix or "body", message=err["msg"]))
     return out

@@ -66,7 +66,12 @@ def prepare(
     event.setdefault("messageId", default_message_id)
     event.setdefault("receivedAt", to_iso(received_at_ms))
     if event.get("timestamp") is None:
-        event["timestamp"] = event.get("originalTimestamp") or event["receivedAt"]
+        if event.get("originalTimestamp") is not None:
+            event["timestamp"] = event["originalTimestamp"]
+        else:
+            # No device time at all: receivedAt is server time, so there is no client skew to correct.
+            # Recording it as originalTimestamp makes `validate` leave it alone (here and on re-validation).
+            event["timestamp"] = event["originalTimestamp"] = event["receivedAt"]
     return event
 
 
