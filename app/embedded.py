@@ -52,6 +52,7 @@ class ManagedProcess:
     ready_text: str
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
 
@@ -64,6 +65,7 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **self.env},
+            cwd=self.cwd,
             start_new_session=True,
         )
         self._wait_ready()
@@ -130,8 +132,9 @@ def arcadedb_process(data_dir: Path, *, bolt_port: int, http_port: int, password
         f"{pkg / 'jars'}/*",
         "com.arcadedb.server.ArcadeDBServer",
     ]
+    # ArcadeDB writes its own log/ folder into the working directory: keep that inside data_dir.
     return ManagedProcess("graph (ArcadeDB Bolt)", argv, data_dir / "logs" / "arcadedb.log",
-                          "ArcadeDB Server started", bolt_port)
+                          "ArcadeDB Server started", bolt_port, cwd=root)
 
 
 def tansu_process(data_dir: Path, *, port: int) -> ManagedProcess:

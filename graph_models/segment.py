@@ -61,6 +61,16 @@ class _Common(BaseModel):
     def _ids(cls, value: object) -> object:
         return _coerce_id(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_objects(cls, data: Any) -> Any:
+        # SDKs send `"properties": null` / `"traits": null`; the Spec treats that as empty.
+        if isinstance(data, dict):
+            nulls = [k for k in ("context", "integrations", "properties", "traits") if k in data and data[k] is None]
+            if nulls:
+                data = {k: v for k, v in data.items() if k not in nulls}
+        return data
+
     @model_validator(mode="after")
     def _someone(self) -> _Common:
         if self.userId is None and self.anonymousId is None:

@@ -87,9 +87,13 @@ def test_track_requires_event_name() -> None:
     assert fields_of(invalid(raw("track", userId="u1", event="   "))) == {"event"}
 
 
-def test_unknown_type_is_rejected() -> None:
-    exc = invalid(raw("nope", userId="u1"))
-    assert exc.value.errors
+def test_unknown_type_is_rejected_naming_type() -> None:
+    assert fields_of(invalid(raw("nope", userId="u1"))) == {"type"}
+    assert fields_of(invalid(raw("nope", userId="u1"), prefix="batch.3")) == {"batch.3.type"}
+
+
+def test_missing_type_without_endpoint_names_type() -> None:
+    assert fields_of(invalid({"userId": "u1", "event": "E"})) == {"type"}
 
 
 # --- identities ---------------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ def test_anonymous_id_alone_is_enough(type_: str) -> None:
     extra: dict[str, object] = {"event": "E"} if type_ == "track" else {}
     if type_ == "group":
         extra["groupId"] = "g"
-    ev = event(type_, anonymousId="a1", **extra)
+    ev = validate(prepare(raw(type_, anonymousId="a1") | extra, received_at_ms=T0_MS, default_message_id="m"))
     assert ev.anonymousId == "a1" and ev.userId is None
 
 
@@ -188,7 +192,7 @@ def test_naive_timestamp_is_rejected_with_prefix() -> None:
 
 @pytest.mark.parametrize("field", ["sentAt", "originalTimestamp"])
 def test_other_naive_times_are_rejected(field: str) -> None:
-    exc = invalid(raw("track", userId="u", event="E", **{field: "2026-03-01T10:00:00"}))
+    exc = invalid(raw("track", userId="u", event="E") | {field: "2026-03-01T10:00:00"})
     assert fields_of(exc) == {field}
 
 
