@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +24,26 @@ from app.graph.driver import UNAVAILABLE
 from app.graph.event_store import EventStore
 from app.intake.normalize import AnyEvent, decode
 from app.intake.plan import BatchPlan
+from app.intake.rows import event_props
 from app.kafka import AckProducer, OutgoingMessage
 from consumers.dead_letter import dead_letter
 
 log = logging.getLogger("journeys.consumer")
 
 BatchHook = Callable[[Sequence[AnyEvent], BatchPlan], None]
+
+
+@dataclass
+class _Decoded:
+    pairs: list[tuple[Message, AnyEvent]] = field(default_factory=list)
+    dead: list[OutgoingMessage] = field(default_factory=list)
+    props: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _Fetched:
+    messages: list[Message]
+    decoded: Future[_Decoded]
 
 
 @dataclass
@@ -92,12 +107,30 @@ class IngestConsumer:
         self._consumer.subscribe([config.topic])
 
     def run(self, stop: threading.Event) -> None:
+        """Loop until `stop`: while batch N is written, batch N+1 is consumed and decoded in a worker.
+
+        Kafka calls stay on this thread; only pure decoding runs in the worker. A batch still in hand
+        when stopping is not committed, so it is redelivered (and de-duplicated) next time.
+        """
         log.info("consuming %s as group %s", self.config.topic, self.config.group_id)
-        try:
-            while not stop.is_set():
-                self.poll_once(stop)
-        finally:
-            self.close()
+        pending: _Fetched | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as decoder:
+            try:
+                while not stop.is_set():
+                    fetched = self._fetch(decoder, 0.05 if pending else self.config.poll_timeout_s)
+                    if pending is not None and not self._finish(pending, stop):
+                        break
+                    pending = fetched
+            finally:
+                self.close()
+
+    def poll_once(self, stop: threading.Event | None = None) -> int:
+        """Consume, write and commit one batch synchronously; returns how many messages it handled."""
+        with ThreadPoolExecutor(max_workers=1) as decoder:
+            fetched = self._fetch(decoder, self.config.poll_timeout_s)
+            if fetched is None or not self._finish(fetched, stop or threading.Event()):
+                return 0
+            return len(fetched.messages)
 
     def close(self) -> None:
         """Leave the group and flush the dead-letter producer; safe to call twice."""
@@ -107,20 +140,21 @@ class IngestConsumer:
             pass
         self.dlq.close()
 
-    def poll_once(self, stop: threading.Event | None = None) -> int:
-        """Consume, write and commit one batch; returns how many messages it handled."""
-        messages = [m for m in self._consumer.consume(self.config.batch_size, self.config.poll_timeout_s)
-                    if self._usable(m)]
+    def _fetch(self, decoder: ThreadPoolExecutor, timeout: float) -> _Fetched | None:
+        messages = [m for m in self._consumer.consume(self.config.batch_size, timeout) if self._usable(m)]
         if not messages:
-            return 0
-        stop = stop or threading.Event()
-        events, pairs, dead = self._decode(messages)
-        if not self._with_graph_retry(stop, lambda: self._write(events, pairs, dead)):
-            return 0  # stopping mid-outage: nothing committed, the batch is redelivered
-        self._commit(messages)
+            return None
+        return _Fetched(messages, decoder.submit(self._decode, messages))
+
+    def _finish(self, fetched: _Fetched, stop: threading.Event) -> bool:
+        """Write and commit a fetched batch; False if asked to stop while the graph was down."""
+        decoded = fetched.decoded.result()
+        if not self._with_graph_retry(stop, lambda: self._write(decoded)):
+            return False
+        self._commit(fetched.messages)
         self.stats.batches += 1
-        self.stats.consumed += len(messages)
-        return len(messages)
+        self.stats.consumed += len(fetched.messages)
+        return True
 
     @staticmethod
     def _usable(msg: Message) -> bool:
@@ -132,32 +166,28 @@ class IngestConsumer:
         log.warning("consumer error: %s", err)
         return False
 
-    def _decode(self, messages: list[Message]) -> tuple[list[AnyEvent], list[tuple[Message, AnyEvent]],
-                                                          list[OutgoingMessage]]:
-        events: list[AnyEvent] = []
-        pairs: list[tuple[Message, AnyEvent]] = []
-        dead: list[OutgoingMessage] = []
+    def _decode(self, messages: list[Message]) -> _Decoded:
+        out = _Decoded()
         for msg in messages:
             ts_type, ts = msg.timestamp()
             received = ts if ts_type and ts > 0 else self.clock.now_ms()
             try:
                 event = decode(msg.value(), received_at_ms=received)
             except PermanentError as exc:
-                dead.append(dead_letter(msg, exc, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
+                out.dead.append(dead_letter(msg, exc, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 continue
-            events.append(event)
-            pairs.append((msg, event))
-        return events, pairs, dead
+            out.pairs.append((msg, event))
+            out.props[event.messageId] = event_props(event)
+        return out
 
-    def _write(self, events: list[AnyEvent], pairs: list[tuple[Message, AnyEvent]],
-               dead: list[OutgoingMessage]) -> None:
+    def _write(self, batch: _Decoded) -> None:
         """Write the batch; a graph-rejected event is isolated by bisection and dead-lettered."""
         plans: list[tuple[list[AnyEvent], BatchPlan]] = []
         rejected: list[OutgoingMessage] = []
-        self._write_isolating(pairs, plans, rejected)
-        if dead or rejected:
-            self.dlq.send_all_sync(dead + rejected)
-            self.stats.dead_lettered += len(dead) + len(rejected)
+        self._write_isolating(batch.pairs, plans, rejected, batch.props)
+        if batch.dead or rejected:
+            self.dlq.send_all_sync(batch.dead + rejected)
+            self.stats.dead_lettered += len(batch.dead) + len(rejected)
         for chunk, plan in plans:
             self.stats.written += len(plan.result.written)
             self.stats.duplicates += len(plan.result.duplicates)
@@ -165,12 +195,13 @@ class IngestConsumer:
                 self.on_batch(chunk, plan)
 
     def _write_isolating(self, pairs: list[tuple[Message, AnyEvent]],
-                         plans: list[tuple[list[AnyEvent], BatchPlan]], rejected: list[OutgoingMessage]) -> None:
+                         plans: list[tuple[list[AnyEvent], BatchPlan]], rejected: list[OutgoingMessage],
+                         props: dict[str, dict[str, Any]]) -> None:
         if not pairs:
             return
         chunk = [ev for _, ev in pairs]
         try:
-            plans.append((chunk, self.store.write_plan(chunk)))
+            plans.append((chunk, self.store.write_plan(chunk, props)))
         except (ClientError, DatabaseError) as exc:
             if isinstance(exc, UNAVAILABLE):
                 raise
@@ -180,8 +211,8 @@ class IngestConsumer:
                 rejected.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 return
             mid = len(pairs) // 2
-            self._write_isolating(pairs[:mid], plans, rejected)
-            self._write_isolating(pairs[mid:], plans, rejected)
+            self._write_isolating(pairs[:mid], plans, rejected, props)
+            self._write_isolating(pairs[mid:], plans, rejected, props)
 
     def _with_graph_retry(self, stop: threading.Event, action: Callable[[], None]) -> bool:
         """Run `action`; while the graph (or DLQ broker) is unavailable pause, back off and retry."""

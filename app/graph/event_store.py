@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
@@ -11,7 +12,7 @@ from app.clock import Clock, SystemClock
 from app.graph.queries import query
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
-from app.intake.plan import BatchPlan, BatchPlanner, identity_keys, unique_events
+from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
 from graph_models.ingest import IngestResult, WritePlan
 
@@ -51,27 +52,31 @@ class EventStore:
     def write(self, events: Sequence[AnyEvent]) -> IngestResult:
         return self.write_plan(events).result
 
-    def write_plan(self, events: Sequence[AnyEvent]) -> BatchPlan:
+    def write_plan(self, events: Sequence[AnyEvent], props: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
+        """Write `events`; `props` may carry their precomputed Event properties (by messageId)."""
         if not events:
             return BatchPlan(writes=WritePlan(), result=IngestResult())
         with self.driver.session(database=self.database) as session:
-            return session.execute_write(self._write, list(events))
+            return session.execute_write(self._write, list(events), props)
 
-    def _write(self, tx: ManagedTransaction, events: list[AnyEvent]) -> BatchPlan:
+    def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
+               props: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
         stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
                                                  ids=[e.messageId for e in events])}
         fresh, dups = unique_events(events, stored)
         if not fresh:
             return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups))
-        known = [
-            KnownIdentity(r["key"], r["personId"], r["userId"])
-            for r in tx.run(query("ingest/find_identities"), keys=identity_keys(fresh))
-        ]
-        planner = BatchPlanner(fresh, known, self.new_id, self.clock.now_ms(), duplicates=dups)
-        spans = [
-            SessionSpan(r["sessionId"], r["personId"], r["startMs"], r["endMs"], r["eventCount"])
-            for r in tx.run(query("ingest/find_sessions"), windows=planner.windows(self.session_gap_ms))
-        ]
-        plan = planner.plan(spans, self.session_gap_ms)
+        windows = identity_windows(fresh, self.session_gap_ms)
+        known: dict[str, KnownIdentity] = {}
+        spans: dict[str, SessionSpan] = {}
+        for r in tx.run(query("ingest/find_people"),
+                        keys=[{"key": k, "fromMs": lo, "toMs": hi} for k, (lo, hi) in windows.items()]):
+            known[r["key"]] = KnownIdentity(r["key"], r["personId"], r["userId"])
+            if r["sessionId"] is not None:
+                spans[r["sessionId"]] = SessionSpan(r["sessionId"], r["personId"], r["startMs"], r["endMs"],
+                                                    r["eventCount"])
+        planner = BatchPlanner(fresh, list(known.values()), self.new_id, self.clock.now_ms(),
+                               duplicates=dups, props=props)
+        plan = planner.plan(list(spans.values()), self.session_gap_ms)
         apply_plan(tx, plan.writes)
         return plan

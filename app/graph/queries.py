@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from app.settings import REPO_ROOT
@@ -11,7 +11,7 @@ from app.settings import REPO_ROOT
 CYPHER_DIR = Path(os.environ.get("JOURNEYS_CYPHER_DIR", REPO_ROOT / "cypher"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(name: str) -> str:
     """The text of `cypher/<name>.cypher`; a missing name is a programming error (KeyError)."""
     path = (CYPHER_DIR / f"{name}.cypher").resolve()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import orjson
 from typing import Any
 
 from pydantic import ValidationError
@@ -101,8 +101,8 @@ def decode(raw: bytes | None, *, received_at_ms: int) -> AnyEvent:
             [FieldError(field="body", message=f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}")]
         )
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise EventValidationError([FieldError(field="body", message=f"not valid JSON: {exc}")]) from exc
     prepared = prepare(data, received_at_ms=received_at_ms, default_message_id=content_message_id(raw))
     return validate(prepared)

@@ -40,16 +40,31 @@ def unique_events(events: Sequence[AnyEvent], already_stored: set[str]) -> tuple
 
 
 def identity_keys(events: Sequence[AnyEvent]) -> list[str]:
-    keys: set[str] = set()
+    return sorted(identity_windows(events, 0))
+
+
+def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple[int, int]]:
+    """Every identity key the batch mentions, with the time window its person's sessions must touch.
+
+    An alias's previousId is looked up as both kinds. A merge unites windows in the planner, so a
+    person's sessions are read through each of their keys and de-duplicated there.
+    """
+    lo_hi: dict[str, tuple[int, int]] = {}
+
+    def add(key: str, ts: int) -> None:
+        lo, hi = lo_hi.get(key, (ts, ts))
+        lo_hi[key] = (min(lo, ts), max(hi, ts))
+
     for ev in events:
+        ts = epoch_ms(ev.timestamp)
         if ev.userId:
-            keys.add(identity_key("userId", ev.userId))
+            add(identity_key("userId", ev.userId), ts)
         if ev.anonymousId:
-            keys.add(identity_key("anonymousId", ev.anonymousId))
+            add(identity_key("anonymousId", ev.anonymousId), ts)
         if isinstance(ev, Alias):
-            keys.add(identity_key("userId", ev.previousId))
-            keys.add(identity_key("anonymousId", ev.previousId))
-    return sorted(keys)
+            add(identity_key("userId", ev.previousId), ts)
+            add(identity_key("anonymousId", ev.previousId), ts)
+    return {k: (lo - gap_ms, hi + gap_ms) for k, (lo, hi) in lo_hi.items()}
 
 
 def _identity_input(ev: AnyEvent) -> IdentityInput:
@@ -63,15 +78,6 @@ def _identity_input(ev: AnyEvent) -> IdentityInput:
     )
 
 
-def session_windows(person_ids: Sequence[str], stamps: Sequence[int], gap_ms: int) -> list[dict[str, Any]]:
-    """Per person, the time window in which an existing session could touch this batch's events."""
-    lo: dict[str, int] = {}
-    hi: dict[str, int] = {}
-    for pid, ts in zip(person_ids, stamps, strict=True):
-        lo[pid] = min(lo.get(pid, ts), ts)
-        hi[pid] = max(hi.get(pid, ts), ts)
-    return [{"personId": p, "fromMs": lo[p] - gap_ms, "toMs": hi[p] + gap_ms} for p in sorted(lo)]
-
 
 @dataclass
 class BatchPlanner:
@@ -82,6 +88,7 @@ class BatchPlanner:
     new_id: Callable[[], str]
     now_ms: int
     duplicates: list[str] = field(default_factory=list)
+    props: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self.identity = plan_identities([_identity_input(e) for e in self.events], self.known, self.new_id)
@@ -93,19 +100,6 @@ class BatchPlanner:
         while pid in self._survivor:
             pid = self._survivor[pid]
         return pid
-
-    def persons_for_sessions(self) -> list[str]:
-        """Every person whose sessions matter: the survivors and the persons merged into them."""
-        return sorted(set(self.identity.event_person) | set(self._survivor))
-
-    def windows(self, gap_ms: int) -> list[dict[str, Any]]:
-        wins = session_windows(self.identity.event_person, self.stamps, gap_ms)
-        by_survivor = {w["personId"]: w for w in wins}
-        for loser in self._survivor:
-            w = by_survivor.get(self.final(loser))
-            if w is not None:
-                wins.append({**w, "personId": loser})
-        return wins
 
     def plan(self, existing_sessions: Sequence[SessionSpan], gap_ms: int) -> BatchPlan:
         ident = self.identity
@@ -140,7 +134,7 @@ class BatchPlanner:
             for u in sessions.upserts
         ])
         writes.add("ingest/create_events", [
-            {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": event_props(ev)}
+            {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": self._props(ev)}
             for ev, pid, sid in zip(self.events, ident.event_person, sessions.event_session, strict=True)
         ])
         result = IngestResult(
@@ -154,6 +148,10 @@ class BatchPlanner:
             merges=[(m.loser, self.final(m.survivor)) for m in ident.merges],
         )
         return BatchPlan(writes=writes, result=result, events=self.events)
+
+    def _props(self, ev: AnyEvent) -> dict[str, Any]:
+        cached = self.props.get(ev.messageId) if self.props else None
+        return cached if cached is not None else event_props(ev)
 
     def _person_rows(self) -> list[dict[str, Any]]:
         first: dict[str, int] = {}

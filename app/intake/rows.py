@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from app.clock import to_iso
 from app.intake.normalize import AnyEvent, epoch_ms
@@ -17,7 +18,8 @@ RESERVED_ACCOUNT_KEYS = frozenset({"groupId", "createdAtMs", "traitsUpdatedAtMs"
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    """Compact JSON text with sorted keys (stable for diffs and Browser reading)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
 def _storable(value: Any) -> Any:

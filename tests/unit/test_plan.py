@@ -9,7 +9,7 @@ import pytest
 from app.clock import to_iso
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
-from app.intake.plan import BatchPlanner, identity_keys, session_windows, unique_events
+from app.intake.plan import BatchPlanner, identity_keys, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
 from graph_models.ingest import WRITE_ORDER, WritePlan
 from tests.unit.helpers import GAP_MS, MINUTE_MS, T0_MS, counter, event
@@ -59,12 +59,16 @@ def test_identity_keys_covers_alias_previous_id() -> None:
     assert identity_keys(events) == ["anonymousId:a1", "anonymousId:p", "userId:p", "userId:u1", "userId:u2"]
 
 
-def test_session_windows() -> None:
-    wins = session_windows(["B", "A", "A"], [at(5), at(10), at(1)], GAP_MS)
-    assert wins == [
-        {"personId": "A", "fromMs": at(1) - GAP_MS, "toMs": at(10) + GAP_MS},
-        {"personId": "B", "fromMs": at(5) - GAP_MS, "toMs": at(5) + GAP_MS},
+def test_identity_windows_span_each_keys_events_plus_gap() -> None:
+    events = [
+        ev("track", "m1", 1, userId="u1", anonymousId="a1", event="E"),
+        ev("track", "m2", 10, userId="u1", event="E"),
+        ev("alias", "m3", 5, userId="u2", previousId="p"),
     ]
+    wins = identity_windows(events, GAP_MS)
+    assert wins["userId:u1"] == (at(1) - GAP_MS, at(10) + GAP_MS)
+    assert wins["anonymousId:a1"] == (at(1) - GAP_MS, at(1) + GAP_MS)
+    assert wins["userId:p"] == wins["anonymousId:p"] == wins["userId:u2"] == (at(5) - GAP_MS, at(5) + GAP_MS)
 
 
 def test_write_plan_rejects_unknown_statement_and_skips_empty() -> None:
@@ -231,15 +235,6 @@ def test_plan_events_and_result() -> None:
     assert plan.events == planner.events  # type: ignore[attr-defined]
 
 
-def test_planner_windows_include_merged_persons() -> None:
-    planner, _ = planned()
-    assert planner.persons_for_sessions() == ["PA", "PU", "id1"]
-    wins = {w["personId"]: w for w in planner.windows(GAP_MS)}
-    assert wins["PU"] == {"personId": "PU", "fromMs": at(14) - GAP_MS, "toMs": at(17) + GAP_MS}
-    assert wins["PA"] == {**wins["PU"], "personId": "PA"}
-    assert wins["id1"] == {"personId": "id1", "fromMs": at(18) - GAP_MS, "toMs": at(18) + GAP_MS}
-
-
 def test_plan_with_duplicates_only_reports_them() -> None:
     e = ev("track", "m1", 0, userId="u1", event="E")
     fresh, dups = unique_events([e, e], {"m1"})
@@ -273,4 +268,3 @@ def test_plan_chain_of_merges_uses_final_survivor() -> None:
     assert rows_of(plan, "ingest/merge_sessions") == [{"gone": "SB", "keep": "SA"}]
     upserts = rows_of(plan, "ingest/upsert_sessions")
     assert [(u["sessionId"], u["personId"], u["eventCount"]) for u in upserts] == [("SA", "C", 5)]
-    assert {w["personId"] for w in planner.windows(GAP_MS)} == {"A", "B", "C"}
