@@ -20,6 +20,7 @@ from app.errors import RetryableError
 from app.graph.driver import UNAVAILABLE, make_driver
 from app.graph.event_store import EventStore
 from app.graph.schema import apply_schema
+from app.journeys.runtime import JourneyRuntime
 from app.kafka import AckProducer, ensure_topics
 from app.settings import Settings
 from consumers.ingest import BatchHook, ConsumerConfig, IngestConsumer
@@ -75,9 +76,12 @@ def prepare_infrastructure(settings: Settings, driver: Driver, bootstrap: str) -
 
 
 def build_consumer(settings: Settings, driver: Driver, bootstrap: str, *, clock: Clock | None = None,
-                   on_batch: BatchHook | None = None, group_id: str | None = None) -> IngestConsumer:
+                   on_batch: BatchHook | None = None, group_id: str | None = None,
+                   engine: JourneyRuntime | None = None) -> IngestConsumer:
+    """The ingest consumer; with `engine`, journeys advance in the same transaction as each batch."""
     clock = clock or SystemClock()
-    store = EventStore(driver, settings.neo4j_database, session_gap_ms=settings.session_gap_ms, clock=clock)
+    store = EventStore(driver, settings.neo4j_database, session_gap_ms=settings.session_gap_ms, clock=clock,
+                       after_write=engine.after_ingest if engine is not None else None)
     config = ConsumerConfig(
         bootstrap=bootstrap,
         topic=settings.events_topic,

@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from graph_models.principal import ApiKey, parse_api_keys
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
     write_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["dev-write-key"], alias="JOURNEYS_WRITE_KEYS"
     )
+    api_keys: Annotated[list[ApiKey], NoDecode] = Field(
+        default_factory=lambda: parse_api_keys("admin:admin:dev-admin-key"), alias="JOURNEYS_API_KEYS",
+        description="comma-separated name:role:key entries for the journey API (Bearer keys)",
+    )
     session_gap_minutes: float = Field(default=30.0, gt=0, alias="JOURNEYS_SESSION_GAP_MINUTES")
 
     data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
@@ -49,6 +55,13 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_api_keys(value, "JOURNEYS_API_KEYS")
         return value
 
     @property

@@ -30,6 +30,8 @@ def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:
 class EventStore:
     """Reads what the batch touches, plans in Python, writes with UNWIND, all inside `execute_write`.
 
+    `after_write(tx, plan)` runs in the same transaction after the writes (the journey engine).
+
     A transient conflict (another consumer touched the same person) retries the whole function,
     so planning always sees committed state.
     """
@@ -42,12 +44,14 @@ class EventStore:
         session_gap_ms: int,
         clock: Clock | None = None,
         new_id: Callable[[], str] = new_uuid,
+        after_write: Callable[[ManagedTransaction, BatchPlan], object] | None = None,
     ) -> None:
         self.driver = driver
         self.database = database
         self.session_gap_ms = session_gap_ms
         self.clock = clock or SystemClock()
         self.new_id = new_id
+        self.after_write = after_write
 
     def write(self, events: Sequence[AnyEvent]) -> IngestResult:
         return self.write_plan(events).result
@@ -79,4 +83,6 @@ class EventStore:
                                duplicates=dups, props=props)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
         apply_plan(tx, plan.writes)
+        if self.after_write is not None:
+            self.after_write(tx, plan)  # e.g. the journey engine: commits with the events or not at all
         return plan
