@@ -13,7 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from app.api.main import create_app
+from app.cli_journey import journey_app
 from app.graph.schema import apply_schema
+from app.journeys.runtime import JourneyRuntime
+from app.journeys.samples import load_samples
+from app.journeys.scheduler import TimerService
+from app.journeys.store import JourneyStore
 from app.runtime import (
     ApiServer,
     build_consumer,
@@ -27,6 +32,7 @@ from app.settings import Settings, get_settings
 app = typer.Typer(help="Graph-backed customer journey orchestration.", no_args_is_help=True)
 schema_app = typer.Typer(help="The graph schema.")
 app.add_typer(schema_app, name="schema")
+app.add_typer(journey_app, name="journey")
 console = Console()
 
 
@@ -45,6 +51,7 @@ def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("neo4j").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _require(settings: Settings) -> tuple[str, str]:
@@ -70,9 +77,16 @@ def up(
         services = make_services(settings, driver, ends.bootstrap)
         worker: threading.Thread | None = None
         api = None
+        timers: TimerService | None = None
         try:
             prepare_infrastructure(settings, driver, ends.bootstrap)
-            consumer = build_consumer(settings, driver, ends.bootstrap)
+            if settings.load_samples:
+                loaded = load_samples(JourneyStore(driver, settings.neo4j_database))
+                console.print("sample journeys published: " + ", ".join(f"{v.journeyId} v{v.version}" for v in loaded))
+            engine = JourneyRuntime(driver, settings.neo4j_database)
+            consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
+            timers = TimerService(engine, interval_s=settings.timer_interval_s)
+            timers.start()
             worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
             worker.start()
             api = ApiServer(services, host or settings.api_host, port or settings.api_port)
@@ -84,6 +98,8 @@ def up(
                     break
         finally:
             stop.set()
+            if timers is not None:
+                timers.stop()
             if api is not None:
                 api.stop()
             if worker is not None:
@@ -126,15 +142,22 @@ def serve(
 
 @app.command()
 def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """Run only the ingest consumer against NEO4J_URI and KAFKA_BOOTSTRAP."""
+    """Run only the ingest consumer (with the journey engine and its timers) against NEO4J_URI and
+    KAFKA_BOOTSTRAP."""
     _logging(verbose)
     settings = get_settings()
     uri, bootstrap = _require(settings)
     driver = connect(settings, uri)
+    timers: TimerService | None = None
     try:
         prepare_infrastructure(settings, driver, bootstrap)
-        build_consumer(settings, driver, bootstrap).run(_stop_on_signals())
+        engine = JourneyRuntime(driver, settings.neo4j_database)
+        timers = TimerService(engine, interval_s=settings.timer_interval_s)
+        timers.start()
+        build_consumer(settings, driver, bootstrap, engine=engine).run(_stop_on_signals())
     finally:
+        if timers is not None:
+            timers.stop()
         driver.close()
 
 

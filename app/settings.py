@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     )
     session_gap_minutes: float = Field(default=30.0, gt=0, alias="JOURNEYS_SESSION_GAP_MINUTES")
 
+    load_samples: bool = Field(default=True, alias="JOURNEYS_LOAD_SAMPLES",
+                               description="`journeys up` publishes the example journeys")
+    timer_interval_s: float = Field(default=1.0, gt=0, alias="JOURNEYS_TIMER_INTERVAL_S")
+
     data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
     api_host: str = Field(default="127.0.0.1", alias="JOURNEYS_API_HOST")
     api_port: int = Field(default=8088, ge=1, le=65535, alias="JOURNEYS_API_PORT")

@@ -20,6 +20,7 @@ from app.graph.event_store import apply_plan
 from app.graph.schema import apply_schema
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
+from app.journeys.runtime import JourneyRuntime
 from app.kafka import ensure_topics
 from app.runtime import build_consumer, connect
 from app.settings import Settings
@@ -28,8 +29,8 @@ from bench.results import record
 from graph_models.ingest import WritePlan
 
 
-def run_pipeline(settings: Settings, driver: Driver, events: list[dict[str, Any]], tag: str
-                 ) -> tuple[float, list[WritePlan]]:
+def run_pipeline(settings: Settings, driver: Driver, events: list[dict[str, Any]], tag: str,
+                 engine: JourneyRuntime | None = None) -> tuple[float, list[WritePlan]]:
     """Produce `events` to a fresh topic, consume them all; (sustained events/s, write plans)."""
     settings = settings.model_copy(update={"events_topic": f"{settings.events_topic}.{tag}",
                                            "consumer_group": f"bench-{tag}"})
@@ -42,7 +43,7 @@ def run_pipeline(settings: Settings, driver: Driver, events: list[dict[str, Any]
         plans.append(plan.writes)
         marks.append((time.perf_counter(), len(plan.result.written)))
 
-    consumer = build_consumer(settings, driver, settings.kafka_bootstrap or "", on_batch=on_batch)
+    consumer = build_consumer(settings, driver, settings.kafka_bootstrap or "", on_batch=on_batch, engine=engine)
     stop = threading.Event()
     worker = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     worker.start()

@@ -19,6 +19,18 @@ def api_error(status: int, error: str, *, field: str = "body", errors: list[dict
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The JSON object in the body; 413 past `limit` bytes (after gunzip), 400 for non-JSON."""
+    raw = await read_bytes(request, limit)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise api_error(400, f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise api_error(400, "body must be a JSON object")
+    return data
+
+
+async def read_bytes(request: Request, limit: int) -> bytes:
+    """The body (gunzipped if sent with `Content-Encoding: gzip`); 413 past `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise api_error(413, f"body is {declared} bytes; the limit is {limit}")
@@ -35,10 +47,4 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
             raise api_error(400, f"body is not valid gzip: {exc}") from exc
         if len(raw) > limit or inflater.unconsumed_tail:
             raise api_error(413, f"uncompressed body is over the limit of {limit} bytes")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise api_error(400, f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise api_error(400, "body must be a JSON object")
-    return data
+    return raw

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from app.api import health, tracking
+from app.api import health, journeys, tracking
 from app.api.services import Services
 
 
@@ -23,4 +23,7 @@ def create_app(services: Services) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.include_router(tracking.router)
     app.include_router(health.router)
+    app.include_router(journeys.router)
+    for error in journeys.ERROR_STATUS:
+        app.add_exception_handler(error, journeys.journey_error)
     return app

@@ -1,4 +1,4 @@
-"""Every query is a parameterised `.cypher` file under `cypher/`, loaded by name (`ingest/write_events`)."""
+"""Every query is a parameterised `.cypher` file under `cypher/`, loaded by name (`ingest/create_events`)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ class TemplateCatalog:
                 raise ValueError(f"{path}: template #{i} needs a string `id`")
             if channel not in CHANNELS:
                 expected = ", ".join(CHANNELS)
-                raise ValueError(f"{path}: template {template_id!r} has channel {channel!r}; expected one of {expected}")
+                raise ValueError(f"{path}: template {template_id!r} has channel {channel!r}, not one of {expected}")
             if template_id in templates:
                 raise ValueError(f"{path}: duplicate template id {template_id!r}")
             templates[template_id] = Template(template_id, channel, str(entry.get("description") or ""))

@@ -14,7 +14,6 @@ import networkx as nx
 from app.journeys.catalog import TemplateCatalog
 from graph_models.journey import (
     CHANNELS,
-    WAITING_TYPES,
     ActionStep,
     BranchStep,
     EndStep,
@@ -158,10 +157,22 @@ def _no_end(definition: JourneyDefinition, graph: nx.DiGraph) -> list[LintIssue]
 
 
 def _waits(step: Any) -> bool:
-    """Does a person stay on this step for a while? (A zero-length wait does not count.)"""
+    """Does a person stay on this step for a while each time round a loop?
+
+    Not a zero-length wait, nor a wait until a fixed date (once it has passed the wait ends at once), nor a
+    wait until a time of day shifted back by a negative offset (that moment can already be past). A wait
+    until a trait's date counts: the trait is expected to move on (e.g. the next renewal date).
+    """
     if isinstance(step, WaitStep):
-        return step.until is not None or (step.duration is not None and step.duration.ms > 0)
-    return step.type in WAITING_TYPES
+        if step.duration is not None:
+            return step.duration.ms > 0
+        until = step.until
+        if until is None or until.date is not None:
+            return False
+        return until.trait is not None or until.offset is None or until.offset.ms >= 0
+    if isinstance(step, WaitForEventStep):
+        return step.timeout is None or step.timeout.ms > 0
+    return False
 
 
 def _loops_without_wait(definition: JourneyDefinition, graph: nx.DiGraph) -> list[LintIssue]:
@@ -175,11 +186,11 @@ def _loops_without_wait(definition: JourneyDefinition, graph: nx.DiGraph) -> lis
             continue
         ordered = sorted(component, key=lambda n: graph.nodes[n]["index"])
         if len(ordered) == 1:
-            message = f"step {ordered[0]!r} goes back to itself with no wait: an infinite loop"
+            message = f"step {ordered[0]!r} goes back to itself without waiting: an infinite loop"
         else:
             message = (
-                f"steps {_names(ordered)} form a loop with no wait or wait_for_event step: an infinite loop"
-                f" (put a wait in it)"
+                f"steps {_names(ordered)} form a loop that never waits (no wait or wait_for_event step that"
+                f" takes time): an infinite loop"
             )
         issues.append(LintIssue("loop_without_wait", ordered[0], message))
     return issues

@@ -124,40 +124,46 @@ _TYPE_TAG = re.compile(r"^(?:literal\[.*\]|str|int|float|bool|none|list\[.*\]|di
 _SHAPE_ERRORS = frozenset({"missing", "extra_forbidden", "model_type", "model_attributes_type", "dict_type"})
 
 
-def _is_tag(error: ErrorDetails, loc: tuple[Any, ...], i: int) -> bool:
+def _is_tag(error: ErrorDetails, loc: tuple[Any, ...], i: int, start: int) -> bool:
     part = loc[i]
     if not isinstance(part, str):
         return False
     if i == len(loc) - 1 and error["type"] in {"missing", "extra_forbidden"}:
         return False  # the name of a missing or unknown field
-    if i == 2 and loc[0] == "steps" and isinstance(loc[1], int):
+    if i == 2 and start == 0 and loc[0] == "steps" and isinstance(loc[1], int):
         return True  # the step type picked by the `type` discriminator
     return part in _MODEL_NAMES or bool(_TYPE_TAG.match(part))
 
 
-def _prune(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+def _prune(errors: list[ErrorDetails], start: int = 0) -> list[ErrorDetails]:
     """Drop union member tags from locations and keep, at each union, only the member that fits best.
 
     A condition like `{trait: plan, op: equals}` fails as each of six condition models; the one to report
     is the one whose shape fits (TraitCondition: a bad `op`), not "property is missing" and so on.
     """
-    plain: list[ErrorDetails] = []
+    slots: list[ErrorDetails | tuple[Any, ...]] = []  # errors and union prefixes, in the order pydantic gave
     unions: dict[tuple[Any, ...], dict[str, list[ErrorDetails]]] = defaultdict(lambda: defaultdict(list))
     for error in errors:
         loc = tuple(error["loc"])
-        tag_at = next((i for i in range(len(loc)) if _is_tag(error, loc, i)), None)
+        tag_at = next((i for i in range(start, len(loc)) if _is_tag(error, loc, i, start)), None)
         if tag_at is None:
-            plain.append(error)
+            slots.append(error)
             continue
-        stripped: ErrorDetails = {**error, "loc": loc[:tag_at] + loc[tag_at + 1 :]}
-        unions[loc[:tag_at]][str(loc[tag_at])].append(stripped)
-    out = plain
-    for prefix, members in unions.items():
-        pruned = {tag: _prune(errs) for tag, errs in members.items()}
-        if len(pruned) > 1 and all(_wrong_type(errs, prefix) for errs in pruned.values()):
-            out.append(_one_of(prefix, list(pruned), next(iter(pruned.values()))[0]))
+        prefix = loc[:tag_at]
+        if prefix not in unions:
+            slots.append(prefix)
+        stripped: ErrorDetails = {**error, "loc": prefix + loc[tag_at + 1 :]}
+        unions[prefix][str(loc[tag_at])].append(stripped)
+    out: list[ErrorDetails] = []
+    for slot in slots:
+        if not isinstance(slot, tuple):
+            out.append(slot)
             continue
-        out += min(pruned.values(), key=partial(_misfit, prefix=prefix))
+        pruned = {tag: _prune(errs, start=len(slot)) for tag, errs in unions[slot].items()}
+        if len(pruned) > 1 and all(_wrong_type(errs, slot) for errs in pruned.values()):
+            out.append(_one_of(slot, list(pruned), next(iter(pruned.values()))[0]))
+        else:
+            out += min(pruned.values(), key=partial(_misfit, prefix=slot))
     return out
 
 

@@ -1,5 +1,5 @@
-// Merge the loser person into the survivor: events, sessions, identities, accounts and journey
-// enrollments move over; the survivor keeps its own properties and gains the loser's missing ones;
+// Merge the loser person into the survivor: events, sessions, identities, accounts, journey
+// enrollments and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
 // a PersonMerge node records what happened. Params: $rows: [{loser, survivor, messageId, atMs, reason}]
 UNWIND $rows AS r
 MATCH (loser:Person {personId: r.loser}), (survivor:Person {personId: r.survivor})
@@ -29,9 +29,22 @@ CALL (loser, survivor) {
   MERGE (survivor)-[:ENROLLED]->(en)
   DELETE old
 }
-WITH loser, survivor, r, properties(survivor) AS kept
+CALL (loser, survivor) {
+  MATCH (loser)-[old:MERGED_FROM]->(earlier:PersonMerge)
+  MERGE (survivor)-[:MERGED_FROM]->(earlier)
+  DELETE old
+}
+WITH loser, survivor, r, properties(survivor) AS kept,
+     [t IN [loser.firstSeenAtMs, survivor.firstSeenAtMs] WHERE t IS NOT NULL] AS firsts,
+     [t IN [loser.lastSeenAtMs, survivor.lastSeenAtMs] WHERE t IS NOT NULL] AS lasts,
+     [t IN [loser.createdAtMs, survivor.createdAtMs] WHERE t IS NOT NULL] AS createds
+// The loser's id must never land on the survivor, even for a moment (unique constraint).
+REMOVE loser.personId
 SET survivor += properties(loser)
 SET survivor += kept
+SET survivor.firstSeenAtMs = reduce(m = head(firsts), t IN firsts | CASE WHEN t < m THEN t ELSE m END),
+    survivor.lastSeenAtMs = reduce(m = head(lasts), t IN lasts | CASE WHEN t > m THEN t ELSE m END),
+    survivor.createdAtMs = reduce(m = head(createds), t IN createds | CASE WHEN t < m THEN t ELSE m END)
 MERGE (m:PersonMerge {fromPersonId: r.loser})
 ON CREATE SET m.intoPersonId = r.survivor, m.messageId = r.messageId, m.atMs = r.atMs, m.reason = r.reason
 MERGE (survivor)-[:MERGED_FROM]->(m)

@@ -132,3 +132,25 @@ def test_invalid_events_go_to_the_dlq_with_the_reason(settings: Settings, graph:
     assert headers["k5"]["dlq.field"] == "type"
     assert all(h["dlq.retryable"] == "false" and h["dlq.source.topic"] == settings.events_topic
                for h in headers.values())
+
+
+def test_merge_chains_keep_every_merge_record_and_the_earliest_first_seen(settings: Settings,
+                                                                        graph: Driver) -> None:
+    steps = [
+        {"type": "page", "messageId": "c1", "anonymousId": "a1", "timestamp": "2026-03-01T09:00:00Z"},
+        track("c2", "2026-03-01T10:00:00Z", userId="b"),
+        {"type": "identify", "messageId": "c3", "anonymousId": "a1", "userId": "b",
+         "timestamp": "2026-03-01T10:01:00Z"},
+        track("c4", "2026-03-01T11:00:00Z", userId="c"),
+        {"type": "alias", "messageId": "c5", "previousId": "b", "userId": "c", "timestamp": "2026-03-01T11:01:00Z"},
+    ]
+    with running_consumer(settings, graph) as consumer:
+        for i, step in enumerate(steps, start=1):  # one batch each, so every merge involves stored persons
+            produce_events(settings, [step])
+            wait_until(lambda i=i: consumer.stats.consumed == i)
+    people = rows(graph, settings, "MATCH (p:Person) RETURN p.userId AS u, p.firstSeenAtMs AS first")
+    assert people == [{"u": "c", "first": 1772355600000}]  # 09:00, the anonymous page view
+    merges = rows(graph, settings, "MATCH (:Person {userId:'c'})-[:MERGED_FROM]->(m:PersonMerge) "
+                                   "RETURN m.reason AS r ORDER BY m.atMs")
+    assert [m["r"] for m in merges] == ["identify: anonymousId joined userId", "alias: previousId merged into userId"]
+    assert scalar(graph, settings, "MATCH (m:PersonMerge) WHERE NOT ()-[:MERGED_FROM]->(m) RETURN count(m)") == 0

@@ -1,0 +1,157 @@
+"""Journey definitions over HTTP: lint, push, review, publish, pause, archive (Bearer API keys).
+
+Authors push and submit; approvers approve, publish, pause and archive; admins do everything; any key may
+lint and read. Bodies are a journey definition as JSON, or as YAML with `Content-Type: application/yaml`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.api.body import api_error, read_bytes
+from app.api.deps import ServicesDep, allowed
+from app.errors import JourneysError
+from app.journeys.catalog import default_catalog
+from app.journeys.lint import ERROR, lint
+from app.journeys.loader import JourneyInvalid, parse_definition
+from app.journeys.store import Forbidden, InvalidMigration, JourneyStore, LifecycleError, NotFound
+from graph_models.journey import JourneyDefinition, journey_json_schema
+from graph_models.journey_store import JourneyDetail, JourneySummary, VersionInfo
+from graph_models.principal import Principal
+
+router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
+MAX_DEFINITION_BYTES = 1_000_000
+
+# How the store's errors answer over HTTP (registered on the app by `create_app`).
+ERROR_STATUS: dict[type[JourneysError], int] = {
+    JourneyInvalid: 400, InvalidMigration: 400, Forbidden: 403, NotFound: 404, LifecycleError: 409,
+}
+
+
+async def journey_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JourneysError)
+    status = next(code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls))
+    body: dict[str, Any] = {"success": False, "error": str(exc), "reason": exc.reason}
+    if isinstance(exc, JourneyInvalid):
+        body["issues"] = exc.issues
+    return JSONResponse(body, status_code=status)
+
+
+def get_store(services: ServicesDep) -> JourneyStore:
+    return JourneyStore(services.driver, services.settings.neo4j_database, services.clock)
+
+
+StoreDep = Annotated[JourneyStore, Depends(get_store)]
+Reader = Annotated[Principal, Depends(allowed("read"))]
+
+
+class LintIssueOut(BaseModel):
+    code: str
+    step_id: str | None
+    message: str
+    severity: str
+
+
+class LintResult(BaseModel):
+    ok: bool = Field(description="no errors (warnings allowed): the definition can be pushed")
+    journeyId: str | None = None
+    issues: list[LintIssueOut]
+
+
+class PublishBody(BaseModel):
+    migrate: dict[str, str] | None = Field(
+        default=None, description="move active enrollments of the previous live version: {old step: new step}")
+
+
+async def _definition(request: Request) -> JourneyDefinition:
+    """The definition in the body: JSON, or YAML (application/yaml, text/yaml); JourneyInvalid if bad."""
+    raw = await read_bytes(request, MAX_DEFINITION_BYTES)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise api_error(400, "body is not UTF-8 text") from exc
+    return parse_definition(text, source="request body")
+
+
+@router.post("/lint")
+async def lint_definition(request: Request, _principal: Annotated[Principal, Depends(allowed("lint"))]
+                          ) -> LintResult:
+    """Check a definition without storing it: shape (schema) problems, then the linter's findings."""
+    try:
+        definition = await _definition(request)
+    except JourneyInvalid as exc:
+        issues = [LintIssueOut(code=exc.reason, step_id=None, message=m, severity=ERROR) for m in exc.issues]
+        return LintResult(ok=False, issues=issues)
+    found = lint(definition, default_catalog())
+    return LintResult(ok=not any(i.severity == ERROR for i in found), journeyId=definition.id,
+                      issues=[LintIssueOut(**dataclasses.asdict(i)) for i in found])
+
+
+@router.get("/schema")
+def definition_schema(_principal: Reader) -> dict[str, Any]:
+    """The JSON Schema of a journey definition (for editors)."""
+    return journey_json_schema()
+
+
+@router.post("", status_code=201, responses={200: {"description": "unchanged: the latest version already has "
+                                                                 "this definition"}})
+async def push(request: Request, response: Response, store: StoreDep,
+               principal: Annotated[Principal, Depends(allowed("push"))]) -> VersionInfo:
+    """Store a definition as the journey's next draft version (201), or return the latest version when it
+    is the same definition (200)."""
+    definition = await _definition(request)
+    info = await run_in_threadpool(store.push, definition, principal)
+    if not info.created:
+        response.status_code = 200
+    return info
+
+
+@router.get("")
+def list_journeys(store: StoreDep, _principal: Reader) -> list[JourneySummary]:
+    return store.list_journeys()
+
+
+@router.get("/{journey_id}")
+def get_journey(journey_id: str, store: StoreDep, _principal: Reader) -> JourneyDetail:
+    return store.get(journey_id)
+
+
+@router.post("/{journey_id}/versions/{version}/submit")
+def submit(journey_id: str, version: int, store: StoreDep,
+           principal: Annotated[Principal, Depends(allowed("submit"))]) -> VersionInfo:
+    """draft → in_review."""
+    return store.submit(journey_id, version, principal)
+
+
+@router.post("/{journey_id}/versions/{version}/approve")
+def approve(journey_id: str, version: int, store: StoreDep,
+            principal: Annotated[Principal, Depends(allowed("approve"))]) -> VersionInfo:
+    """in_review → approved (not by the author)."""
+    return store.approve(journey_id, version, principal)
+
+
+@router.post("/{journey_id}/versions/{version}/publish")
+def publish(journey_id: str, version: int, store: StoreDep,
+            principal: Annotated[Principal, Depends(allowed("publish"))],
+            body: PublishBody | None = None) -> VersionInfo:
+    """approved or paused → published; archives the previous live version, optionally migrating people."""
+    return store.publish(journey_id, version, principal, migrate=body.migrate if body else None)
+
+
+@router.post("/{journey_id}/versions/{version}/archive")
+def archive(journey_id: str, version: int, store: StoreDep,
+            principal: Annotated[Principal, Depends(allowed("archive"))]) -> VersionInfo:
+    return store.archive(journey_id, version, principal)
+
+
+@router.post("/{journey_id}/pause")
+def pause(journey_id: str, store: StoreDep,
+          principal: Annotated[Principal, Depends(allowed("pause"))]) -> VersionInfo:
+    """The published version → paused (nobody new enters; resume with publish)."""
+    return store.pause(journey_id, principal)

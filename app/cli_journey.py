@@ -1,0 +1,231 @@
+"""`journeys journey ...`: lint and validate journey files, print the JSON Schema, and (against NEO4J_URI)
+push, submit, approve, publish, pause, archive and list journey versions.
+
+The operator names who is acting with `--as` (and `--role`, admin by default: the command line has direct
+graph access). The review rules still hold: a version is never approved by the name that pushed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from app.errors import JourneysError
+from app.journeys.catalog import default_catalog
+from app.journeys.lint import ERROR, LintIssue, lint
+from app.journeys.loader import JourneyInvalid, checked, load_definition, schema_text
+from app.journeys.store import JourneyStore
+from app.runtime import connect
+from app.settings import Settings, get_settings
+from graph_models.journey import JourneyDefinition
+from graph_models.journey_store import VersionInfo
+from graph_models.principal import ROLES, Principal
+
+journey_app = typer.Typer(help="Journey definitions: lint, validate, push, review, publish.", no_args_is_help=True)
+console = Console()
+
+FilesArg = Annotated[list[Path], typer.Argument(help="journey files (YAML or JSON)", exists=True, dir_okay=False)]
+FileArg = Annotated[Path, typer.Argument(help="a journey file (YAML or JSON)", exists=True, dir_okay=False)]
+IdArg = Annotated[str, typer.Argument(help="journey id")]
+VersionArg = Annotated[int, typer.Argument(help="version number")]
+AsOpt = Annotated[str, typer.Option("--as", help="who is acting (recorded in the audit trail)")]
+RoleOpt = Annotated[str, typer.Option("--role", help=f"the acting role: {', '.join(ROLES)}")]
+
+
+def _issue_line(issue: LintIssue) -> str:
+    colour = "red" if issue.severity == ERROR else "yellow"
+    where = f" step {escape(repr(issue.step_id))}" if issue.step_id is not None else ""
+    return f"  [{colour}]{issue.severity}[/{colour}] {escape(issue.code)}{where}: {escape(issue.message)}"
+
+
+def _invalid_lines(exc: JourneyInvalid) -> list[str]:
+    if exc.lint_issues:  # the linter's findings: errors (why it was refused) then warnings
+        return [_issue_line(issue) for issue in exc.lint_issues]
+    return [f"  [red]error[/red] {escape(exc.reason)}: {escape(issue)}" for issue in exc.issues]
+
+
+def _load(path: Path) -> JourneyDefinition:
+    """The file's definition; an invalid file prints its issues and exits 1."""
+    try:
+        return load_definition(path)
+    except JourneyInvalid as exc:
+        console.print(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]")
+        for line in _invalid_lines(exc):
+            console.print(line)
+        raise typer.Exit(1) from exc
+
+
+@journey_app.command("lint")
+def lint_files(files: FilesArg) -> None:
+    """Print every problem (errors and warnings) in each file; exit 1 if any file has an error."""
+    failed = False
+    catalog = default_catalog()
+    for path in files:
+        try:
+            definition = load_definition(path)
+        except JourneyInvalid as exc:
+            failed = True
+            console.print(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]")
+            for line in _invalid_lines(exc):
+                console.print(line)
+            continue
+        issues = lint(definition, catalog)
+        errors = [i for i in issues if i.severity == ERROR]
+        failed = failed or bool(errors)
+        if not issues:
+            console.print(f"[bold]{escape(str(path))}[/bold]: [green]ok[/green]")
+            continue
+        summary = f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)"
+        console.print(f"[bold]{escape(str(path))}[/bold]: {'[red]' if errors else '[yellow]'}{summary}[/]")
+        for issue in issues:
+            console.print(_issue_line(issue))
+    if failed:
+        raise typer.Exit(1)
+
+
+@journey_app.command()
+def validate(files: FilesArg) -> None:
+    """Parse and lint each file (warnings allowed); exit 1 unless every file could be pushed."""
+    failed = False
+    catalog = default_catalog()
+    for path in files:
+        try:
+            definition = checked(load_definition(path), catalog)
+        except JourneyInvalid as exc:
+            failed = True
+            console.print(f"[red]✗[/red] {escape(str(path))}")
+            for line in _invalid_lines(exc):
+                console.print(line)
+            continue
+        console.print(f"[green]✓[/green] {escape(str(path))} ({escape(definition.id)}, {len(definition.steps)} steps)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@journey_app.command()
+def schema() -> None:
+    """Print the JSON Schema of a journey file (for editor autocomplete)."""
+    typer.echo(schema_text(), nl=False)
+
+
+def _principal(name: str, role: str) -> Principal:
+    if role not in ROLES:
+        console.print(f"[red]--role must be one of {', '.join(ROLES)} (got {escape(role)!r})[/red]")
+        raise typer.Exit(2)
+    if not name.strip():
+        console.print("[red]--as must name who is acting[/red]")
+        raise typer.Exit(2)
+    return Principal(name=name.strip(), role=role)  # role checked against ROLES above
+
+
+def _require_graph(settings: Settings) -> str:
+    if not settings.neo4j_uri:
+        console.print("[red]NEO4J_URI must be set (the journey commands need only the graph).[/red]")
+        raise typer.Exit(2)
+    return settings.neo4j_uri
+
+
+@contextmanager
+def _store() -> Iterator[JourneyStore]:
+    """A store on NEO4J_URI; a refused change (bad status, unknown id, invalid file) prints and exits 1."""
+    settings = get_settings()
+    driver = None
+    try:
+        driver = connect(settings, _require_graph(settings))
+        yield JourneyStore(driver, settings.neo4j_database)
+    except JourneyInvalid as exc:
+        console.print(f"[red]invalid journey {escape(exc.source)}[/red]")
+        for line in _invalid_lines(exc):
+            console.print(line)
+        raise typer.Exit(1) from exc
+    except JourneysError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        if driver is not None:
+            driver.close()
+
+
+def _done(info: VersionInfo, what: str) -> None:
+    console.print(f"{escape(info.journeyId)} v{info.version}: {what} [bold]{info.status}[/bold]")
+
+
+@journey_app.command()
+def push(file: FileArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """Store a journey file as the journey's next draft version (unchanged files are not stored again)."""
+    principal = _principal(as_, role)
+    definition = _load(file)
+    with _store() as store:
+        info = store.push(definition, principal)
+    _done(info, "pushed, now" if info.created else "unchanged (same as the latest version),")
+
+
+@journey_app.command()
+def submit(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """draft → in_review."""
+    with _store() as store:
+        _done(store.submit(journey_id, version, _principal(as_, role)), "now")
+
+
+@journey_app.command()
+def approve(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """in_review → approved (not by the name that pushed it)."""
+    with _store() as store:
+        _done(store.approve(journey_id, version, _principal(as_, role)), "now")
+
+
+@journey_app.command()
+def publish(
+    journey_id: IdArg,
+    version: VersionArg,
+    as_: AsOpt,
+    role: RoleOpt = "admin",
+    migrate: Annotated[list[str] | None, typer.Option(
+        help="OLD=NEW: move active enrollments at step OLD of the previous live version to step NEW")] = None,
+) -> None:
+    """approved or paused → published; the previous live version is archived."""
+    mapping: dict[str, str] = {}
+    for item in migrate or []:
+        old, sep, new = item.partition("=")
+        if not (sep and old.strip() and new.strip()):
+            console.print(f"[red]--migrate takes OLD=NEW step ids (got {escape(item)!r})[/red]")
+            raise typer.Exit(2)
+        mapping[old.strip()] = new.strip()
+    with _store() as store:
+        info = store.publish(journey_id, version, _principal(as_, role), migrate=mapping or None)
+    _done(info, "now")
+
+
+@journey_app.command()
+def pause(journey_id: IdArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """The published version → paused (nobody new enters; `publish` resumes it)."""
+    with _store() as store:
+        _done(store.pause(journey_id, _principal(as_, role)), "now")
+
+
+@journey_app.command()
+def archive(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """Any status but archived → archived."""
+    with _store() as store:
+        _done(store.archive(journey_id, version, _principal(as_, role)), "now")
+
+
+@journey_app.command("list")
+def list_journeys() -> None:
+    """Every journey with its latest and live versions."""
+    with _store() as store:
+        journeys = store.list_journeys()
+    table = Table(title="journeys")
+    for column in ("id", "name", "latest", "latest status", "live", "live status"):
+        table.add_column(column)
+    for j in journeys:
+        table.add_row(escape(j.journeyId), escape(j.name), str(j.latestVersion), j.latestStatus or "",
+                      str(j.liveVersion or ""), j.liveStatus or "")
+    console.print(table)

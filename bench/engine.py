@@ -1,0 +1,129 @@
+"""Engine benchmark, one run: ingest-only vs ingest + journey engine (20 published journeys) events/s,
+and due timers fired/s with 100k pending.
+
+    python -m bench.engine --events 20000 --timers 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from neo4j import Driver
+
+from app.clock import FakeClock
+from app.graph.schema import apply_schema
+from app.journeys.loader import example_paths, load_definition
+from app.journeys.runtime import JourneyRuntime, step_key, version_key
+from app.journeys.store import JourneyStore
+from app.runtime import connect
+from app.settings import Settings
+from bench.common import BASE_MS, bench_settings, clear_graph, synthetic_events
+from bench.ingest import run_pipeline
+from bench.results import record
+from graph_models.journey import JourneyDefinition
+from graph_models.principal import Principal
+
+ENTRY_EVENTS = ("Product Viewed", "Added To Cart", "Order Completed", "Product Viewed", "Added To Cart")
+AUTHOR, APPROVER = Principal(name="bench-author", role="author"), Principal(name="bench-approver", role="approver")
+
+
+def twenty_journeys() -> list[JourneyDefinition]:
+    """The three example journeys, re-keyed onto the synthetic events' names, 20 in all."""
+    bases = [load_definition(p) for p in example_paths()]
+    out: list[JourneyDefinition] = []
+    for i in range(20):
+        base = bases[i % len(bases)].model_dump(by_alias=True, exclude_none=True, mode="json")
+        base["id"] = f"{base['id']}-{i}"
+        base["entry"]["event"] = ENTRY_EVENTS[i % len(ENTRY_EVENTS)]
+        base["entry"].pop("where", None)
+        out.append(JourneyDefinition.model_validate(base))
+    return out
+
+
+def publish_all(driver: Driver, settings: Settings, journeys: list[JourneyDefinition], clock: FakeClock) -> None:
+    store = JourneyStore(driver, settings.neo4j_database, clock=clock)
+    for j in journeys:
+        info = store.push(j, AUTHOR)
+        store.submit(j.id, info.version, AUTHOR)
+        store.approve(j.id, info.version, APPROVER)
+        store.publish(j.id, info.version, APPROVER)
+
+
+def seed_timers(driver: Driver, settings: Settings, n: int, journey: JourneyDefinition) -> None:
+    """`n` people waiting at the cart journey's second wait, all due at once."""
+    vkey = version_key(journey.id, 1)
+    skey = step_key(journey.id, 1, "wait_again")
+    cypher = """
+        UNWIND $rows AS r
+        MATCH (v:JourneyVersion {key: $vkey}), (s:Step {key: $skey})
+        CREATE (p:Person {personId: r.pid, userId: r.pid})
+        CREATE (en:Enrollment {enrollmentId: r.eid, journeyId: $jid, version: 1, personId: r.pid,
+                status: 'active', stepId: 'wait_again', enteredAtMs: r.t, entryMessageId: r.eid,
+                entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t, seq: 1,
+                updatedAtMs: r.t})
+        CREATE (p)-[:ENROLLED]->(en), (en)-[:IN]->(v), (en)-[:AT]->(s)"""
+    for start in range(0, n, 5000):
+        stop = min(n, start + 5000)
+        rows = [{"pid": f"timer-{i}", "eid": f"timer-{i}", "t": BASE_MS + i} for i in range(start, stop)]
+        driver.execute_query(cypher, rows=rows, vkey=vkey, skey=skey, jid=journey.id,
+                             database_=settings.neo4j_database)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--timers", type=int, default=100_000)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {}
+
+    with bench_settings() as settings:
+        driver = connect(settings, settings.neo4j_uri or "")
+        apply_schema(driver, settings.neo4j_database)
+        events = synthetic_events(args.events, args.users)
+        journeys = twenty_journeys()
+        clock = FakeClock(BASE_MS)
+
+        run_pipeline(settings, driver, events, "warmup")  # warm the server; not compared
+        clear_graph(driver, settings.neo4j_database)
+        ingest_rate, _ = run_pipeline(settings, driver, events, "ingest-only")
+        clear_graph(driver, settings.neo4j_database)
+        publish_all(driver, settings, journeys, clock)
+        engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
+        engine_rate, _ = run_pipeline(settings, driver, events, "with-engine", engine=engine)
+        results["enrolled"] = engine.stats.enrolled
+        results["actions"] = engine.stats.actions
+
+        clear_graph(driver, settings.neo4j_database)
+        publish_all(driver, settings, journeys[:1], clock)
+        seed_timers(driver, settings, args.timers, journeys[0])
+        timer_engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
+        t0 = time.perf_counter()
+        fired = timer_engine.fire_due(limit=1000, now_ms=BASE_MS + args.timers + 1)
+        timer_rate = fired / (time.perf_counter() - t0)
+        driver.close()
+
+    ratio = engine_rate / ingest_rate
+    print(f"events={args.events} users={args.users} journeys=20 timers={args.timers}")
+    print(f"ingest only:            {ingest_rate:,.0f} events/s")
+    print(f"ingest + engine:        {engine_rate:,.0f} events/s  "
+          f"({results['enrolled']} enrollments, {results['actions']} action requests)")
+    print(f"ratio engine / ingest:  {ratio:.2f}")
+    print(f"timers fired:           {timer_rate:,.0f} /s ({fired} of {args.timers} pending)")
+    if not args.no_record:
+        record("engine", [
+            ("events / users / published journeys", f"{args.events} / {args.users} / 20"),
+            ("ingest-only events/s", f"{ingest_rate:,.0f}"),
+            ("ingest + engine events/s", f"{engine_rate:,.0f}"),
+            ("ratio engine / ingest-only", f"{ratio:.2f}"),
+            ("enrollments / action requests created", f"{results['enrolled']} / {results['actions']}"),
+            ("pending timers / fired per second", f"{args.timers} / {timer_rate:,.0f}"),
+        ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+// Every version of a journey, oldest first (no definitions). Params: $journeyId
+MATCH (j:Journey {journeyId: $journeyId})-[:HAS_VERSION]->(v:JourneyVersion)
+RETURN v.journeyId AS journeyId, v.version AS version, v.checksum AS checksum, v.status AS status,
+       v.name AS name, v.author AS author, v.createdAtMs AS createdAtMs, v.updatedAtMs AS updatedAtMs,
+       v.submittedBy AS submittedBy, v.approvedBy AS approvedBy, v.publishedBy AS publishedBy,
+       v.publishedAtMs AS publishedAtMs
+ORDER BY v.version

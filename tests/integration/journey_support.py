@@ -1,0 +1,106 @@
+"""Scenario harness: publish journeys, run the consumer with the engine, fire timers on a fake clock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from app.clock import FakeClock
+from app.journeys.loader import load_definition
+from app.journeys.runtime import JourneyRuntime
+from app.journeys.store import JourneyStore
+from app.runtime import build_consumer
+from app.settings import Settings
+from consumers.ingest import IngestConsumer
+from graph_models.journey import JourneyDefinition
+from graph_models.principal import Principal
+from tests.conftest import wait_until
+from tests.integration.support import produce_events, rows
+
+AUTHOR = Principal(name="ada", role="author")
+APPROVER = Principal(name="grace", role="approver")
+EXAMPLES = Path(__file__).resolve().parents[2] / "app" / "journeys" / "examples"
+
+
+def publish(driver: Driver, settings: Settings, definition: JourneyDefinition | str, clock: FakeClock) -> int:
+    """Push, submit, approve (by someone else) and publish; returns the version."""
+    defn = load_definition(EXAMPLES / definition) if isinstance(definition, str) else definition
+    store = JourneyStore(driver, settings.neo4j_database, clock=clock)
+    info = store.push(defn, AUTHOR)
+    store.submit(defn.id, info.version, AUTHOR)
+    store.approve(defn.id, info.version, APPROVER)
+    store.publish(defn.id, info.version, APPROVER)
+    return info.version
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    driver: Driver
+    clock: FakeClock
+    engine: JourneyRuntime
+    consumer: IngestConsumer
+
+    def send(self, *events: dict[str, Any]) -> None:
+        before = self.consumer.stats.consumed
+        produce_events(self.settings, list(events))
+        wait_until(lambda: self.consumer.stats.consumed >= before + len(events))
+
+    def advance(self, **delta: float) -> int:
+        """Move the clock and fire whatever timers are now due."""
+        self.clock.advance(**delta)
+        return self.engine.fire_due(now_ms=self.clock.now_ms())
+
+    def enrollments(self, journey_id: str | None = None) -> list[dict[str, Any]]:
+        return rows(self.driver, self.settings, """
+            MATCH (p:Person)-[:ENROLLED]->(en:Enrollment)
+            WHERE $journeyId IS NULL OR en.journeyId = $journeyId
+            RETURN p.userId AS userId, en.journeyId AS journey, en.status AS status, en.stepId AS step,
+                   en.exitReason AS reason, en.variant AS variant, en.enrollmentId AS id
+            ORDER BY en.enteredAtMs, en.enrollmentId""", journeyId=journey_id)
+
+    def actions(self) -> list[dict[str, Any]]:
+        return rows(self.driver, self.settings, """
+            MATCH (a:ActionRequest)-[:FOR]->(p:Person)
+            RETURN p.userId AS userId, a.channel AS channel, a.template AS template, a.atMs AS atMs,
+                   a.status AS status ORDER BY a.atMs, a.actionId""")
+
+
+@contextmanager
+def harness(settings: Settings, driver: Driver, clock: FakeClock) -> Iterator[Harness]:
+    engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
+    consumer = build_consumer(settings, driver, settings.kafka_bootstrap or "", clock=clock, engine=engine)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield Harness(settings, driver, clock, engine, consumer)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def canonical_journey_state(driver: Driver, settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """Enrollments, visits and actions without generated person ids (replay comparisons)."""
+    enrollments = rows(driver, settings, """
+        MATCH (p:Person)-[:ENROLLED]->(en:Enrollment)-[:AT]->(s:Step)
+        RETURN p.userId AS userId, en.enrollmentId AS id, en.status AS status, en.stepId AS step,
+               s.key AS stepKey, en.variant AS variant, en.exitReason AS reason, en.enteredAtMs AS entered,
+               en.wakeAtMs AS wake, en.endedAtMs AS ended, en.seq AS seq
+        ORDER BY id""")
+    visits = rows(driver, settings, """
+        MATCH (en:Enrollment)-[v:VISITED]->(s:Step)
+        RETURN en.enrollmentId AS id, v.seq AS seq, s.stepId AS step, v.path AS path, v.trigger AS trigger,
+               v.atMs AS at, v.detail AS detail
+        ORDER BY id, seq""")
+    actions = rows(driver, settings, """
+        MATCH (a:ActionRequest)
+        RETURN a.actionId AS id, a.channel AS channel, a.template AS template, a.atMs AS at, a.status AS status
+        ORDER BY id""")
+    return {"enrollments": enrollments, "visits": visits, "actions": actions}
