@@ -27,6 +27,12 @@ from graph_models.principal import Principal
 
 router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
 MAX_DEFINITION_BYTES = 1_000_000
+# The definition is read from the raw body (JSON or YAML), so OpenAPI is told what it may hold.
+DEFINITION_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object", "description": "a journey definition (see GET "
+                                                                     "/v1/journeys/schema)"}},
+    "application/yaml": {"schema": {"type": "string", "description": "a journey definition as YAML"}},
+}}}
 
 # How the store's errors answer over HTTP (registered on the app by `create_app`).
 ERROR_STATUS: dict[type[JourneysError], int] = {
@@ -79,7 +85,7 @@ async def _definition(request: Request) -> JourneyDefinition:
     return parse_definition(text, source="request body")
 
 
-@router.post("/lint")
+@router.post("/lint", openapi_extra=DEFINITION_BODY)
 async def lint_definition(request: Request, _principal: Annotated[Principal, Depends(allowed("lint"))]
                           ) -> LintResult:
     """Check a definition without storing it: shape (schema) problems, then the linter's findings."""
@@ -99,8 +105,8 @@ def definition_schema(_principal: Reader) -> dict[str, Any]:
     return journey_json_schema()
 
 
-@router.post("", status_code=201, responses={200: {"description": "unchanged: the latest version already has "
-                                                                 "this definition"}})
+@router.post("", status_code=201, openapi_extra=DEFINITION_BODY,
+             responses={200: {"description": "unchanged: the latest version already has this definition"}})
 async def push(request: Request, response: Response, store: StoreDep,
                principal: Annotated[Principal, Depends(allowed("push"))]) -> VersionInfo:
     """Store a definition as the journey's next draft version (201), or return the latest version when it
