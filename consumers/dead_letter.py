@@ -10,9 +10,19 @@ from app.kafka import Headers, OutgoingMessage
 DLQ_HEADER_PREFIX = "dlq."
 
 
+def header_pairs(msg: Message) -> list[tuple[str, bytes]]:
+    """A message's headers as (name, bytes) pairs, whichever shape the client returned."""
+    raw = msg.headers() or []
+    items = list(raw.items()) if isinstance(raw, dict) else list(raw)
+    out: list[tuple[str, bytes]] = []
+    for name, value in items:
+        out.append((str(name), value if isinstance(value, bytes) else str(value or "").encode()))
+    return out
+
+
 def dead_letter(msg: Message, error: JourneysError, *, dlq_topic: str, now_ms: int) -> OutgoingMessage:
     """The message to put on the dead-letter topic for `msg`, which failed with `error`."""
-    headers: Headers = [(k, v if isinstance(v, bytes) else str(v).encode()) for k, v in (msg.headers() or [])]
+    headers: Headers = list(header_pairs(msg))
     key = msg.key()
     field = getattr(error, "field", "")
     headers += [
@@ -36,7 +46,5 @@ def dead_letter(msg: Message, error: JourneysError, *, dlq_topic: str, now_ms: i
 def dlq_headers(msg: Message) -> dict[str, str]:
     """The `dlq.*` headers of a dead-lettered message as a dict (for tools and tests)."""
     return {
-        k: (v or b"").decode("utf-8", "replace")
-        for k, v in (msg.headers() or [])
-        if k.startswith(DLQ_HEADER_PREFIX)
+        k: v.decode("utf-8", "replace") for k, v in header_pairs(msg) if k.startswith(DLQ_HEADER_PREFIX)
     }

@@ -7,6 +7,7 @@ A graph outage pauses the partitions and retries the same batch with back-off un
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -134,10 +135,8 @@ class IngestConsumer:
 
     def close(self) -> None:
         """Leave the group and flush the dead-letter producer; safe to call twice."""
-        try:
+        with contextlib.suppress(KafkaException, RuntimeError):
             self._consumer.close()
-        except (KafkaException, RuntimeError):
-            pass
         self.dlq.close()
 
     def _fetch(self, decoder: ThreadPoolExecutor, timeout: float) -> _Fetched | None:

@@ -17,8 +17,13 @@ from app.intake.sessions import SessionSpan
 from graph_models.ingest import IngestResult, WritePlan
 
 
-def new_uuid() -> str:
-    return str(uuid.uuid4())
+def stable_id(seed: str) -> str:
+    """A UUID-shaped id derived from `seed` ('person:userId:u1', 'session:<person>:<start>').
+
+    Person and session ids then depend only on the events, so replaying the same events into an empty
+    graph rebuilds the same graph, ids included (and split assignment, which hashes the person id).
+    """
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"journeys:{seed}"))
 
 
 def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:
@@ -43,7 +48,7 @@ class EventStore:
         *,
         session_gap_ms: int,
         clock: Clock | None = None,
-        new_id: Callable[[], str] = new_uuid,
+        new_id: Callable[[str], str] = stable_id,
         after_write: Callable[[ManagedTransaction, BatchPlan], object] | None = None,
     ) -> None:
         self.driver = driver

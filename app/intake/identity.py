@@ -60,7 +60,7 @@ class IdentityPlan:
 
 
 class _Resolver:
-    def __init__(self, known: Sequence[KnownIdentity], new_id: Callable[[], str]) -> None:
+    def __init__(self, known: Sequence[KnownIdentity], new_id: Callable[[str], str]) -> None:
         self.owner: dict[str, str] = {k.key: k.person_id for k in known}
         self.user_of: dict[str, str | None] = {k.person_id: k.person_user_id for k in known}
         self.existing: set[str] = set(self.user_of)
@@ -83,8 +83,9 @@ class _Resolver:
         pid = self.owner.get(key)
         return self.find(pid) if pid is not None else None
 
-    def create(self, user_id: str | None) -> str:
-        pid = self.new_id()
+    def create(self, user_id: str | None, key: str) -> str:
+        """A new person, its id seeded by the identity key that created it (stable across replays)."""
+        pid = self.new_id(f"person:{key}")
         self.user_of[pid] = user_id
         return pid
 
@@ -119,7 +120,7 @@ class _Resolver:
         if ukey is None:
             assert akey is not None
             if pa is None:
-                pa = self.create(None)
+                pa = self.create(None, akey)
                 self.link(akey, pa)
             return pa
         assert ev.user_id is not None
@@ -134,7 +135,7 @@ class _Resolver:
             self.link(ukey, pa)
             self.set_user(pa, ev.user_id)
             return pa
-        pid = self.create(ev.user_id)
+        pid = self.create(ev.user_id, ukey)
         self.link(ukey, pid)
         if akey is not None and pa is None:
             self.link(akey, pid)
@@ -147,7 +148,7 @@ class _Resolver:
         target = self.person(ukey)
         source = next((p for p in (self.person(k) for k in prev_keys) if p is not None), None)
         if target is None and source is None:
-            target = self.create(ev.user_id)
+            target = self.create(ev.user_id, ukey)
             self.link(ukey, target)
         elif target is None:
             assert source is not None
@@ -163,7 +164,7 @@ class _Resolver:
 
 
 def plan_identities(
-    events: Sequence[IdentityInput], known: Sequence[KnownIdentity], new_id: Callable[[], str]
+    events: Sequence[IdentityInput], known: Sequence[KnownIdentity], new_id: Callable[[str], str]
 ) -> IdentityPlan:
     """Resolve every event (in the given order, usually by timestamp) to a surviving person id."""
     res = _Resolver(known, new_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import orjson
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from app.clock import to_iso

@@ -85,7 +85,7 @@ class BatchPlanner:
 
     events: list[AnyEvent]
     known: list[KnownIdentity]
-    new_id: Callable[[], str]
+    new_id: Callable[[str], str]  # seed → id (see app.graph.event_store.stable_id)
     now_ms: int
     duplicates: list[str] = field(default_factory=list)
     props: dict[str, dict[str, Any]] | None = None

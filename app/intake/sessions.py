@@ -68,7 +68,7 @@ def plan_sessions(
     event_ts: Sequence[int],
     existing: Sequence[SessionSpan],
     gap_ms: int,
-    new_id: Callable[[], str],
+    new_id: Callable[[str], str],
 ) -> SessionPlan:
     """Assign each event a session; `existing` holds the persons' sessions near the batch's times."""
     by_person_events: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -84,7 +84,7 @@ def plan_sessions(
             if not cl.events:
                 continue
             spans = sorted(cl.spans, key=lambda s: (s.start_ms, s.session_id))
-            sid = spans[0].session_id if spans else new_id()
+            sid = spans[0].session_id if spans else new_id(f"session:{pid}:{cl.start}")
             plan.merges += [(s.session_id, sid) for s in spans[1:]]
             count = sum(s.event_count for s in spans) + len(cl.events)
             plan.upserts.append(SessionUpsert(sid, pid, cl.start, cl.end, count))

@@ -90,7 +90,7 @@ def canonical_journey_state(driver: Driver, settings: Settings) -> dict[str, lis
     """Enrollments, visits and actions without generated person ids (replay comparisons)."""
     enrollments = rows(driver, settings, """
         MATCH (p:Person)-[:ENROLLED]->(en:Enrollment)-[:AT]->(s:Step)
-        RETURN p.userId AS userId, en.enrollmentId AS id, en.status AS status, en.stepId AS step,
+        RETURN p.personId AS person, p.userId AS userId, en.enrollmentId AS id, en.status AS status, en.stepId AS step,
                s.key AS stepKey, en.variant AS variant, en.exitReason AS reason, en.enteredAtMs AS entered,
                en.wakeAtMs AS wake, en.endedAtMs AS ended, en.seq AS seq
         ORDER BY id""")

@@ -24,10 +24,10 @@ def utc(ms: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=ms)
 
 
-def counter(prefix: str) -> Callable[[], str]:
-    """A deterministic id factory: prefix1, prefix2, ..."""
+def counter(prefix: str) -> Callable[..., str]:
+    """A deterministic id factory: prefix1, prefix2, ... (the seed the code passes is ignored)."""
     numbers = itertools.count(1)
-    return lambda: f"{prefix}{next(numbers)}"
+    return lambda *_seed: f"{prefix}{next(numbers)}"
 
 
 def raw(type_: str, *, ts_ms: int | None = T0_MS, **fields: Any) -> dict[str, Any]:

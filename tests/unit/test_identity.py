@@ -239,9 +239,9 @@ def test_chain_through_anonymous_ids() -> None:
 def test_new_id_is_called_only_when_a_person_is_created() -> None:
     calls: list[str] = []
 
-    def new_id() -> str:
-        calls.append(f"p{len(calls) + 1}")
-        return calls[-1]
+    def new_id(seed: str) -> str:
+        calls.append(seed)
+        return f"p{len(calls)}"
 
     plan_identities(
         [ident("track", user="u1"), ident("track", user="u1", anon="a1")],
@@ -250,4 +250,4 @@ def test_new_id_is_called_only_when_a_person_is_created() -> None:
     )
     assert calls == []
     plan_identities([ident("track", anon="a1"), ident("track", anon="a1")], [], new_id)
-    assert calls == ["p1"]
+    assert calls == ["person:anonymousId:a1"]  # seeded by the identity that created the person
