@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,8 +21,14 @@ from tests.servers import test_servers
 BASE_MS = 1_772_359_200_000  # 2026-03-01T10:00:00Z
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds (SystemExit) so the servers started below are stopped, not orphaned."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 @contextmanager
 def bench_settings(partitions: int = 3) -> Iterator[Settings]:
+    _exit_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="journeys-bench-") as tmp, test_servers(Path(tmp)) as found:
         settings = Settings(
             neo4j_uri=found.bolt_uri, neo4j_user=found.user, neo4j_password=found.password,

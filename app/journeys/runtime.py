@@ -134,7 +134,10 @@ class JourneyRuntime:
         return work.commit()
 
     def fire_due(self, limit: int = 500, now_ms: int | None = None) -> int:
-        """Fire due timers in batches of `limit` until none are due; returns how many enrollments woke."""
+        """Fire every timer due at `now` (default: the clock), `limit` enrollments per transaction.
+
+        Paused versions' enrollments are passed over (they hold still). Returns how many woke.
+        """
         now = self.clock.now_ms() if now_ms is None else now_ms
         total = 0
         while True:
@@ -152,15 +155,17 @@ class JourneyRuntime:
             return 0
         traits = {r["personId"]: r["traits"] for r in rows}
         work = self._session(tx, traits)
+        advanced = 0
         for r in rows:
             en = Enrollment.from_props(r["enrollment"])
             en.person_id = r["personId"]
             walker = work.walker(en.journey_id, en.version)
-            if walker is not None:
+            if walker is not None:  # None only when the version vanished: never loop on such rows
                 walker.fire_due(en, now)
                 work.effects.touch(en)
+                advanced += 1
         work.commit()
-        return len(rows)
+        return advanced
 
 
 class _Work:

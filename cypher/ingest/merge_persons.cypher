@@ -1,5 +1,5 @@
 // Merge the loser person into the survivor: events, sessions, identities, accounts, journey
-// enrollments and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
+// enrollments, action requests and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
 // a PersonMerge node records what happened. Params: $rows: [{loser, survivor, messageId, atMs, reason}]
 UNWIND $rows AS r
 MATCH (loser:Person {personId: r.loser}), (survivor:Person {personId: r.survivor})
@@ -27,6 +27,11 @@ CALL (loser, survivor) {
 CALL (loser, survivor) {
   MATCH (loser)-[old:ENROLLED]->(en)
   MERGE (survivor)-[:ENROLLED]->(en)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (a:ActionRequest)-[old:FOR]->(loser)
+  MERGE (a)-[:FOR]->(survivor)
   DELETE old
 }
 CALL (loser, survivor) {
