@@ -112,6 +112,9 @@ def _banner(settings: Settings, bolt: str, bootstrap: str, host: str, port: int)
     table = Table(title="journeys is up", show_header=False)
     table.add_row("HTTP API (Segment-compatible)", f"http://{host}:{port}  (docs: /docs, health: /health)")
     table.add_row("Write key", ", ".join(settings.write_keys) or "(none configured)")
+    dev_keys = [k for k in settings.api_keys if k.key.startswith("dev-")]
+    table.add_row("Journey API (Bearer)", ", ".join(f"{k.name} ({k.role})" for k in settings.api_keys)
+                  + (f"; dev key: {dev_keys[0].key}" if dev_keys else ""))
     table.add_row("Graph (Bolt)", f"{bolt}  user {settings.neo4j_user}, database {settings.neo4j_database}")
     if settings.neo4j_uri is None:
         table.add_row("Graph studio", f"http://127.0.0.1:{settings.arcadedb_http_port}")

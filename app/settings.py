@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     kafka_port: int = Field(default=9092, ge=1, le=65535, alias="JOURNEYS_KAFKA_PORT")
     arcadedb_http_port: int = Field(default=2480, ge=1, le=65535, alias="JOURNEYS_ARCADEDB_HTTP_PORT")
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+    # hide_input_in_errors: a bad JOURNEYS_API_KEYS / NEO4J_PASSWORD must not be echoed into logs.
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", hide_input_in_errors=True)
 
     @field_validator("write_keys", mode="before")
     @classmethod

@@ -62,9 +62,11 @@ def seed_timers(driver: Driver, settings: Settings, n: int, journey: JourneyDefi
         CREATE (p:Person {personId: r.pid, userId: r.pid})
         CREATE (en:Enrollment {enrollmentId: r.eid, journeyId: $jid, version: 1, personId: r.pid,
                 status: 'active', stepId: 'wait_again', enteredAtMs: r.t, entryMessageId: r.eid,
-                entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t, seq: 1,
+                entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t, wakeBucket: r.t / 60000, seq: 1,
                 updatedAtMs: r.t})
         CREATE (p)-[:ENROLLED]->(en), (en)-[:IN]->(v), (en)-[:AT]->(s)"""
+    driver.execute_query("MERGE (c:TimerCursor {id: 'journeys'}) SET c.bucket = $b", b=BASE_MS // 60_000,
+                         database_=settings.neo4j_database)
     for start in range(0, n, 5000):
         stop = min(n, start + 5000)
         rows = [{"pid": f"timer-{i}", "eid": f"timer-{i}", "t": BASE_MS + i} for i in range(start, stop)]
@@ -91,16 +93,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_pipeline(settings, driver, events, "warmup")  # warm the server; not compared
         clear_graph(driver, settings.neo4j_database)
         ingest_rate, _ = run_pipeline(settings, driver, events, "ingest-only")
+        print(f"ingest only: {ingest_rate:,.0f} events/s", flush=True)
         clear_graph(driver, settings.neo4j_database)
         publish_all(driver, settings, journeys, clock)
         engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
         engine_rate, _ = run_pipeline(settings, driver, events, "with-engine", engine=engine)
+        print(f"ingest + engine: {engine_rate:,.0f} events/s", flush=True)
         results["enrolled"] = engine.stats.enrolled
         results["actions"] = engine.stats.actions
 
         clear_graph(driver, settings.neo4j_database)
         publish_all(driver, settings, journeys[:1], clock)
         seed_timers(driver, settings, args.timers, journeys[0])
+        print(f"seeded {args.timers} pending timers", flush=True)
         timer_engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
         t0 = time.perf_counter()
         fired = timer_engine.fire_due(limit=1000, now_ms=BASE_MS + args.timers + 1)

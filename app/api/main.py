@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from app.api import health, journeys, tracking
 from app.api.services import Services
@@ -13,6 +14,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     body = exc.detail if isinstance(exc.detail, dict) else {"success": False, "error": str(exc.detail)}
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _graph_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """The graph is down or busy: 503, which clients may retry (never a 500)."""
+    return JSONResponse({"success": False, "error": f"graph unavailable, retry later: {type(exc).__name__}"},
+                        status_code=503, headers={"Retry-After": "5"})
 
 
 def create_app(services: Services) -> FastAPI:
@@ -26,4 +33,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(journeys.router)
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
+    for unavailable in (ServiceUnavailable, SessionExpired, TransientError):
+        app.add_exception_handler(unavailable, _graph_unavailable)
     return app

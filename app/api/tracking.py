@@ -35,11 +35,17 @@ def _invalid(exc: EventValidationError) -> Exception:
     return api_error(400, str(exc), field=exc.field, errors=[e.model_dump() for e in exc.errors])
 
 
-async def _authorize(request: Request, services: ServicesDep, data: dict[str, Any] | None) -> None:
-    key = basic_username(request.headers.get("authorization"))
-    if key is None and data is not None and isinstance(data.get("writeKey"), str):
-        key = data["writeKey"]
-    check_write_key(key, services)
+async def _authorized_body(request: Request, services: ServicesDep, limit: int) -> dict[str, Any]:
+    """The JSON body once the write key checks out: Basic auth is checked before reading the body,
+    a `writeKey` in the body (what some SDKs send) after."""
+    header_key = basic_username(request.headers.get("authorization"))
+    if header_key is not None:
+        check_write_key(header_key, services)
+    data = await read_json(request, limit)
+    if header_key is None:
+        body_key = data.get("writeKey")
+        check_write_key(body_key if isinstance(body_key, str) else None, services)
+    return data
 
 
 async def _produce(services: ServicesDep, messages: list[OutgoingMessage]) -> dict[str, bool]:
@@ -52,10 +58,7 @@ async def _produce(services: ServicesDep, messages: list[OutgoingMessage]) -> di
 
 def _single(kind: str) -> Any:
     async def endpoint(request: Request, services: ServicesDep) -> dict[str, bool]:
-        if basic_username(request.headers.get("authorization")) is not None:
-            await _authorize(request, services, None)
-        data = await read_json(request, MAX_EVENT_BYTES)
-        await _authorize(request, services, data)
+        data = await _authorized_body(request, services, MAX_EVENT_BYTES)
         try:
             model = validate(prepare(data, received_at_ms=services.clock.now_ms(),
                                      default_message_id=str(uuid.uuid4()), expected_type=kind))
@@ -76,10 +79,7 @@ for _kind in EVENT_TYPES:
 @router.post("/import", include_in_schema=False)
 async def post_batch(request: Request, services: ServicesDep) -> dict[str, bool]:
     """Segment `batch` (what the SDKs send): all events valid or none produced."""
-    if basic_username(request.headers.get("authorization")) is not None:
-        await _authorize(request, services, None)
-    data = await read_json(request, MAX_BATCH_BYTES)
-    await _authorize(request, services, data)
+    data = await _authorized_body(request, services, MAX_BATCH_BYTES)
     try:
         envelope = BatchEnvelope.model_validate(data)
     except ValidationError as exc:

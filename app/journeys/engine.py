@@ -32,6 +32,7 @@ from graph_models.journey import (
 
 MAX_STEPS_PER_WALK = 200
 ACTIVE = "active"
+BUCKET_MS = 60_000  # timers are looked up by minute (see cypher/schema/003_timers.cypher)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Enrollment:
     ended_at_ms: int | None = None
     updated_at_ms: int = 0
     seq: int = 0
+    loaded_step: str | None = field(default=None, compare=False)  # step when read from the graph; None: new
 
     @property
     def live(self) -> bool:
@@ -67,6 +69,11 @@ class Enrollment:
         times = [t for t in (self.due_at_ms, self.expires_at_ms) if t is not None]
         return min(times) if times else None
 
+    @property
+    def wake_bucket(self) -> int | None:
+        wake = self.wake_at_ms
+        return wake // BUCKET_MS if wake is not None else None
+
     def to_props(self) -> dict[str, Any]:
         return {
             "enrollmentId": self.enrollment_id, "journeyId": self.journey_id, "version": self.version,
@@ -74,6 +81,7 @@ class Enrollment:
             "enteredAtMs": self.entered_at_ms, "entryMessageId": self.entry_message_id,
             "entryProperties": json.dumps(self.entry_properties, sort_keys=True, default=str),
             "dueAtMs": self.due_at_ms, "expiresAtMs": self.expires_at_ms, "wakeAtMs": self.wake_at_ms,
+            "wakeBucket": self.wake_bucket,
             "waitingSinceMs": self.waiting_since_ms, "variant": self.variant, "exitReason": self.exit_reason,
             "endedAtMs": self.ended_at_ms, "updatedAtMs": self.updated_at_ms, "seq": self.seq,
         }
@@ -89,6 +97,7 @@ class Enrollment:
             due_at_ms=p.get("dueAtMs"), expires_at_ms=p.get("expiresAtMs"),
             waiting_since_ms=p.get("waitingSinceMs"), variant=p.get("variant"), exit_reason=p.get("exitReason"),
             ended_at_ms=p.get("endedAtMs"), updated_at_ms=int(p.get("updatedAtMs") or 0), seq=int(p.get("seq") or 0),
+            loaded_step=p.get("stepId") or "",
         )
 
 

@@ -21,12 +21,13 @@ from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
 from app.journeys.conditions import matches_properties
-from app.journeys.engine import Effects, EngineEvent, Enrollment, Walker
+from app.journeys.engine import BUCKET_MS, Effects, EngineEvent, Enrollment, Walker
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver
 from graph_models.journey import CountSpec, JourneyDefinition
 from graph_models.segment import Group, Identify, Page, Screen, Track
 
 log = logging.getLogger("journeys.engine")
+SWEEP_BUCKETS = 1440  # minute buckets looked up per due-timer query (a day)
 
 
 def engine_event(ev: AnyEvent, person_id: str, timestamp_ms: int) -> EngineEvent:
@@ -136,21 +137,37 @@ class JourneyRuntime:
     def fire_due(self, limit: int = 500, now_ms: int | None = None) -> int:
         """Fire every timer due at `now` (default: the clock), `limit` enrollments per transaction.
 
-        Paused versions' enrollments are passed over (they hold still). Returns how many woke.
+        Sweeps minute buckets from the TimerCursor to now (equality lookups, indexed), then moves the
+        cursor to the earliest bucket still holding a due timer (a paused version's) or to now.
+        Returns how many enrollments woke.
         """
         now = self.clock.now_ms() if now_ms is None else now_ms
+        record = self.driver.execute_query(query("journeys/engine_cursor"), database_=self.database).records
+        cursor = record[0]["bucket"] if record else None
+        if cursor is None:
+            return 0
+        last = now // BUCKET_MS
         total = 0
-        while True:
-            with self.driver.session(database=self.database) as session:
-                fired = session.execute_write(self._fire_batch, now, limit)
-            total += fired
-            if fired < limit:
-                break
+        held: int | None = None
+        for first in range(int(cursor), last + 1, SWEEP_BUCKETS):
+            buckets = list(range(first, min(first + SWEEP_BUCKETS, last + 1)))
+            while True:
+                with self.driver.session(database=self.database) as session:
+                    fired = session.execute_write(self._fire_batch, buckets, now, limit)
+                total += fired
+                if fired < limit:
+                    break
+            if held is None:
+                rows = self.driver.execute_query(query("journeys/engine_due_held"), buckets=buckets, nowMs=now,
+                                                 database_=self.database).records
+                held = rows[0]["earliest"] if rows else None
+        self.driver.execute_query(query("journeys/engine_advance_cursor"), expected=cursor,
+                                  bucket=min(held, last) if held is not None else last, database_=self.database)
         self.stats.timers_fired += total
         return total
 
-    def _fire_batch(self, tx: ManagedTransaction, now: int, limit: int) -> int:
-        rows = list(tx.run(query("journeys/engine_due"), nowMs=now, limit=limit))
+    def _fire_batch(self, tx: ManagedTransaction, buckets: list[int], now: int, limit: int) -> int:
+        rows = list(tx.run(query("journeys/engine_due"), buckets=buckets, nowMs=now, limit=limit))
         if not rows:
             return 0
         traits = {r["personId"]: r["traits"] for r in rows}
@@ -240,13 +257,24 @@ class _Work:
         outcomes: dict[str, ActionOutcome] = {}
         if fx.actions:
             outcomes = {o.action_id: o for o in self.rt.resolver.resolve(self.tx, fx.actions)}
-        rows = [
-            {"props": en.to_props(), "personId": en.person_id,
-             "versionKey": version_key(en.journey_id, en.version),
-             "stepKey": step_key(en.journey_id, en.version, en.step_id)}
-            for en in fx.enrollments.values()
-        ]
-        self.tx.run(query("journeys/engine_write_enrollments"), rows=rows).consume()
+        created = [en for en in fx.enrollments.values() if en.loaded_step is None]
+        updated = [en for en in fx.enrollments.values() if en.loaded_step is not None]
+        if created:
+            self.tx.run(query("journeys/engine_create_enrollments"), rows=[
+                {"props": en.to_props(), "personId": en.person_id,
+                 "versionKey": version_key(en.journey_id, en.version),
+                 "stepKey": step_key(en.journey_id, en.version, en.step_id)}
+                for en in created
+            ]).consume()
+        if updated:
+            self.tx.run(query("journeys/engine_update_enrollments"), rows=[
+                {"props": en.to_props(), "stepKey": step_key(en.journey_id, en.version, en.step_id),
+                 "moved": en.step_id != en.loaded_step}
+                for en in updated
+            ]).consume()
+        buckets = [b for en in fx.enrollments.values() if (b := en.wake_bucket) is not None]
+        if buckets:
+            self.tx.run(query("journeys/engine_lower_cursor"), bucket=min(buckets)).consume()
         versions = {en.enrollment_id: (en.journey_id, en.version) for en in fx.enrollments.values()}
         if fx.visits:
             self.tx.run(query("journeys/engine_write_visits"), rows=[

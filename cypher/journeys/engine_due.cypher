@@ -1,10 +1,10 @@
 // Up to $limit live enrollments whose timer (wait, wait_for_event timeout, journey timeout) is due,
-// skipping paused journey versions (their people hold still); locked first with a real write (a
-// counter) so a concurrent consumer transaction conflicts instead of racing. wakeAtMs is null on
-// every enrollment that is not active, so it alone selects the live timers (indexed). No ORDER BY:
-// firing order does not change any outcome, and LIMIT can stop the scan early.
-// Params: $nowMs, $limit
-MATCH (en:Enrollment)
+// looked up by minute bucket (equality: indexed), skipping paused journey versions (their people hold
+// still). Locked first with a real write (a counter) so a concurrent consumer transaction conflicts
+// instead of racing. No ORDER BY: firing order changes no outcome, and LIMIT can stop early.
+// Params: $buckets (minute numbers), $nowMs, $limit
+UNWIND $buckets AS b
+MATCH (en:Enrollment {wakeBucket: b})
 WHERE en.wakeAtMs <= $nowMs
 MATCH (p:Person)-[:ENROLLED]->(en)-[:IN]->(v:JourneyVersion)
 WHERE v.status <> 'paused'

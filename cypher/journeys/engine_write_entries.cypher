@@ -1,4 +1,4 @@
 // Which event enrolled the person. Params: $rows: [{enrollmentId, messageId}]
 UNWIND $rows AS r
 MATCH (en:Enrollment {enrollmentId: r.enrollmentId}), (e:Event {messageId: r.messageId})
-MERGE (en)-[:ENTERED_BY]->(e)
+CREATE (en)-[:ENTERED_BY]->(e)

@@ -1,0 +1,12 @@
+// Existing enrollments that moved on: new properties (nulls clear timers), and AT re-pointed when the
+// step changed. Params: $rows: [{props, stepKey, moved}]
+UNWIND $rows AS r
+MATCH (en:Enrollment {enrollmentId: r.props.enrollmentId})
+SET en += r.props
+WITH en, r
+WHERE r.moved
+MATCH (en)-[old:AT]->(:Step)
+DELETE old
+WITH en, r
+MATCH (s:Step {key: r.stepKey})
+CREATE (en)-[:AT]->(s)
