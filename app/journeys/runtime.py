@@ -149,11 +149,14 @@ class JourneyRuntime:
         last = now // BUCKET_MS
         total = 0
         held: int | None = None
+        with self.driver.session(database=self.database) as session:
+            versions = session.execute_read(self._versions)
+        paused = sorted(key for key, status in versions.status.items() if status == "paused")
         for first in range(int(cursor), last + 1, SWEEP_BUCKETS):
             buckets = list(range(first, min(first + SWEEP_BUCKETS, last + 1)))
             while True:
                 with self.driver.session(database=self.database) as session:
-                    fired = session.execute_write(self._fire_batch, buckets, now, limit)
+                    fired = session.execute_write(self._fire_batch, buckets, now, limit, paused)
                 total += fired
                 if fired < limit:
                     break
@@ -166,8 +169,9 @@ class JourneyRuntime:
         self.stats.timers_fired += total
         return total
 
-    def _fire_batch(self, tx: ManagedTransaction, buckets: list[int], now: int, limit: int) -> int:
-        rows = list(tx.run(query("journeys/engine_due"), buckets=buckets, nowMs=now, limit=limit))
+    def _fire_batch(self, tx: ManagedTransaction, buckets: list[int], now: int, limit: int,
+                    paused: list[str]) -> int:
+        rows = list(tx.run(query("journeys/engine_due"), buckets=buckets, nowMs=now, limit=limit, paused=paused))
         if not rows:
             return 0
         traits = {r["personId"]: r["traits"] for r in rows}

@@ -6,7 +6,7 @@
 UNWIND $mapping AS m
 MATCH (en:Enrollment {journeyId: $journeyId})
 WHERE en.version = $fromVersion AND en.stepId = m.from AND en.status = 'active'
-SET en._lock = true
+SET en._rev = coalesce(en._rev, 0) + 1
 WITH en, m
 WHERE en.version = $fromVersion AND en.stepId = m.from AND en.status = 'active'
 MATCH (nv:JourneyVersion {key: $toKey}), (ns:Step {key: $toKey + '/' + m.to})
