@@ -201,12 +201,20 @@ class IngestConsumer:
         chunk = [ev for _, ev in pairs]
         try:
             plans.append((chunk, self.store.write_plan(chunk, props)))
-        except (ClientError, DatabaseError) as exc:
-            if isinstance(exc, UNAVAILABLE):
+        except Exception as exc:
+            # Retryable trouble (graph away, conflicts, broker) goes up to the back-off loop. Anything
+            # else failed the same way on every try: find the event that causes it (bisection) and
+            # dead-letter it with the error, so one poison event never stalls or crashes the consumer.
+            if isinstance(exc, (*UNAVAILABLE, RetryableError)):
                 raise
             if len(pairs) == 1:
                 msg = pairs[0][0]
-                err = PermanentError(f"the graph rejected this event: {exc.message or exc}", reason="graph_rejected")
+                if isinstance(exc, ClientError | DatabaseError):
+                    err = PermanentError(f"the graph rejected this event: {exc.message or exc}",
+                                         reason="graph_rejected")
+                else:
+                    log.exception("processing event %s failed; dead-lettering it", chunk[0].messageId)
+                    err = PermanentError(f"processing failed: {type(exc).__name__}: {exc}", reason="processing_error")
                 rejected.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 return
             mid = len(pairs) // 2

@@ -182,7 +182,12 @@ class JourneyRuntime:
             en.person_id = r["personId"]
             walker = work.walker(en.journey_id, en.version)
             if walker is not None:  # None only when the version vanished: never loop on such rows
-                walker.fire_due(en, now)
+                try:
+                    walker.fire_due(en, now)
+                except Exception as exc:  # a broken enrollment must not block every other timer
+                    log.exception("enrollment %s failed at its timer; exiting it", en.enrollment_id)
+                    walker.finish(en, "exited", f"engine_error:{type(exc).__name__}", max(en.updated_at_ms, now),
+                                  "timer")
                 work.effects.touch(en)
                 advanced += 1
         work.commit()

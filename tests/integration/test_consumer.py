@@ -154,3 +154,37 @@ def test_merge_chains_keep_every_merge_record_and_the_earliest_first_seen(settin
                                    "RETURN m.reason AS r ORDER BY m.atMs")
     assert [m["r"] for m in merges] == ["identify: anonymousId joined userId", "alias: previousId merged into userId"]
     assert scalar(graph, settings, "MATCH (m:PersonMerge) WHERE NOT ()-[:MERGED_FROM]->(m) RETURN count(m)") == 0
+
+
+def test_a_poison_event_is_dead_lettered_and_the_rest_of_its_batch_lands(settings: Settings,
+                                                                         graph: Driver) -> None:
+    """An unexpected failure while writing (here a hook that fails on one event) isolates that event."""
+    from app.intake.plan import BatchPlan
+    from app.runtime import build_consumer
+
+    class PoisonedEngine:
+        def after_ingest(self, _tx: object, plan: BatchPlan) -> None:
+            if any(getattr(ev, "event", "") == "Poison" for ev in plan.events):
+                raise KeyError("step 'gone' is not in the journey")
+
+    import threading
+
+    consumer = build_consumer(settings, graph, settings.kafka_bootstrap or "", engine=PoisonedEngine())  # type: ignore[arg-type]
+    stop = threading.Event()
+    worker = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        events = [track(f"ok-{i}", f"2026-03-01T10:0{i}:00Z", userId=f"u{i}") for i in range(6)]
+        events.insert(3, {**track("bad", "2026-03-01T10:03:30Z", userId="u9"), "event": "Poison"})
+        produce_events(settings, events)
+        wait_until(lambda: consumer.stats.consumed == 7)
+        produce_events(settings, [track("after", "2026-03-01T11:00:00Z", userId="u1")])
+        wait_until(lambda: consumer.stats.consumed == 8)  # still consuming
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert event_count(graph, settings) == 7
+    dead = read_topic(settings, settings.dlq_topic, expected=1)
+    headers = dlq_headers(dead[0])
+    assert headers["dlq.reason"] == "processing_error" and "KeyError" in headers["dlq.error"]
+    assert json.loads(dead[0].value())["messageId"] == "bad"
