@@ -62,8 +62,8 @@ def seed_timers(driver: Driver, settings: Settings, n: int, journey: JourneyDefi
         CREATE (p:Person {personId: r.pid, userId: r.pid})
         CREATE (en:Enrollment {enrollmentId: r.eid, journeyId: $jid, version: 1, personId: r.pid,
                 status: 'active', stepId: 'wait_again', enteredAtMs: r.t, entryMessageId: r.eid,
-                entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t, wakeBucket: r.t / 60000, seq: 1,
-                updatedAtMs: r.t})
+                entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t,
+                wakeBucket: r.t / 60000, seq: 1, updatedAtMs: r.t})
         CREATE (p)-[:ENROLLED]->(en), (en)-[:IN]->(v), (en)-[:AT]->(s)"""
     driver.execute_query("MERGE (c:TimerCursor {id: 'journeys'}) SET c.bucket = $b", b=BASE_MS // 60_000,
                          database_=settings.neo4j_database)

@@ -175,6 +175,11 @@ class IngestConsumer:
             except PermanentError as exc:
                 out.dead.append(dead_letter(msg, exc, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 continue
+            except Exception as exc:  # never let one odd payload stop the consumer
+                log.exception("decoding message at offset %s failed", msg.offset())
+                err = PermanentError(f"processing failed: {type(exc).__name__}: {exc}", reason="processing_error")
+                out.dead.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
+                continue
             out.pairs.append((msg, event))
             out.props[event.messageId] = event_props(event)
         return out

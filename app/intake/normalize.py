@@ -82,7 +82,12 @@ def validate(event: dict[str, Any], *, prefix: str = "") -> AnyEvent:
     except ValidationError as exc:
         raise EventValidationError(field_errors(exc, prefix)) from exc
     if model.originalTimestamp is None:
-        corrected = adjust_timestamp(model.timestamp, model.sentAt, model.receivedAt)
+        try:
+            corrected = adjust_timestamp(model.timestamp, model.sentAt, model.receivedAt)
+        except OverflowError as exc:
+            path = f"{prefix}.timestamp" if prefix else "timestamp"
+            raise EventValidationError([FieldError(field=path, message="out of range after clock-skew "
+                                                   "correction (check timestamp and sentAt)")]) from exc
         model = model.model_copy(update={"originalTimestamp": model.timestamp, "timestamp": corrected})
     return model
 

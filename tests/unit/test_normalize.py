@@ -526,3 +526,11 @@ def test_field_errors_drop_type_tags_and_add_prefix() -> None:
         )
     errors = field_errors(exc.value, "batch.7")
     assert errors == [FieldError(field="batch.7.groupId", message=errors[0].message)]
+
+
+def test_clock_skew_overflow_is_a_field_error_not_a_crash() -> None:
+    data = {"type": "track", "userId": "u", "event": "e", "timestamp": "9999-12-31T23:59:59Z",
+            "sentAt": "2000-01-01T00:00:00Z"}
+    with pytest.raises(EventValidationError) as info:
+        validate(prepare(data, received_at_ms=1_795_000_000_000, default_message_id="m"))
+    assert info.value.field == "timestamp"
