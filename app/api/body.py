@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 import zlib
 from typing import Any
 
@@ -21,8 +21,8 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The JSON object in the body; 413 past `limit` bytes (after gunzip), 400 for non-JSON."""
     raw = await read_bytes(request, limit)
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = orjson.loads(raw)  # nesting deeper than 1024 is a decode error, not a RecursionError
+    except (orjson.JSONDecodeError, RecursionError) as exc:
         raise api_error(400, f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise api_error(400, "body must be a JSON object")

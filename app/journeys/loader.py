@@ -224,7 +224,11 @@ def validation_issues(exc: ValidationError, data: Any) -> list[str]:
 
 def parse_definition(text: str, source: str = "<text>") -> JourneyDefinition:
     """Parse and validate a journey from YAML or JSON text; JourneyInvalid says what is wrong and where."""
-    data = _read(text, source)
+    try:
+        data = _read(text, source)
+    except RecursionError as exc:  # pathological nesting: a clear error, not a crash
+        raise JourneyInvalid(["(top level): nested too deeply to be a journey"], source=source,
+                             reason="syntax_error") from exc
     if not isinstance(data, dict):
         kind = "nothing" if data is None else type(data).__name__
         raise JourneyInvalid([f"(top level): expected a mapping of journey fields, got {kind}"], source=source)

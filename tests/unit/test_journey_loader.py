@@ -358,3 +358,9 @@ def test_schema_takes_durations_as_text() -> None:
     assert re.match(duration["string"]["pattern"], "4h") and duration["integer"]
     offset = {alt.get("type"): alt for alt in defs["Offset"]["anyOf"]}
     assert re.match(offset["string"]["pattern"], "-2d")
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "a:\n" + "- " * 3000 + "x"])
+def test_pathological_nesting_is_invalid_not_a_crash(text: str) -> None:
+    with pytest.raises(JourneyInvalid):
+        parse_definition(text)
