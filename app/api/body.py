@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 import zlib
 from typing import Any
 
+import orjson
 from fastapi import HTTPException, Request
 
 
