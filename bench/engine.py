@@ -53,7 +53,8 @@ def publish_all(driver: Driver, settings: Settings, journeys: list[JourneyDefini
 
 
 def seed_timers(driver: Driver, settings: Settings, n: int, journey: JourneyDefinition) -> None:
-    """`n` people waiting at the cart journey's second wait, all due at once."""
+    """`n` people waiting at the cart journey's second wait, their timers spread over one day (as real
+    timers are), all due by the time the benchmark fires them."""
     vkey = version_key(journey.id, 1)
     skey = step_key(journey.id, 1, "wait_again")
     cypher = """
@@ -65,11 +66,12 @@ def seed_timers(driver: Driver, settings: Settings, n: int, journey: JourneyDefi
                 entryProperties: '{}', dueAtMs: r.t, waitingSinceMs: r.t, wakeAtMs: r.t,
                 wakeBucket: r.t / 60000, seq: 1, updatedAtMs: r.t})
         CREATE (p)-[:ENROLLED]->(en), (en)-[:IN]->(v), (en)-[:AT]->(s)"""
+    spacing = max(1, 86_400_000 // max(n, 1))
     driver.execute_query("MERGE (c:TimerCursor {id: 'journeys'}) SET c.bucket = $b", b=BASE_MS // 60_000,
                          database_=settings.neo4j_database)
     for start in range(0, n, 5000):
         stop = min(n, start + 5000)
-        rows = [{"pid": f"timer-{i}", "eid": f"timer-{i}", "t": BASE_MS + i} for i in range(start, stop)]
+        rows = [{"pid": f"timer-{i}", "eid": f"timer-{i}", "t": BASE_MS + i * spacing} for i in range(start, stop)]
         driver.execute_query(cypher, rows=rows, vkey=vkey, skey=skey, jid=journey.id,
                              database_=settings.neo4j_database)
 
@@ -108,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"seeded {args.timers} pending timers", flush=True)
         timer_engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
         t0 = time.perf_counter()
-        fired = timer_engine.fire_due(limit=1000, now_ms=BASE_MS + args.timers + 1)
+        fired = timer_engine.fire_due(limit=1000, now_ms=BASE_MS + 86_400_000 + 1)
         timer_rate = fired / (time.perf_counter() - t0)
         driver.close()
 

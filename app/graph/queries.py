@@ -21,6 +21,7 @@ def query(name: str) -> str:
 
 
 def statements(name: str) -> list[str]:
-    """A file of several `;`-separated statements (schema files), comments kept with their statement."""
-    parts = [part.strip() for part in query(name).split(";")]
-    return [p for p in parts if any(line.strip() and not line.strip().startswith("//") for line in p.splitlines())]
+    """A file of several `;`-separated statements (schema files); `//` comment lines are dropped first,
+    so a comment may contain anything."""
+    code = "\n".join(line for line in query(name).splitlines() if not line.strip().startswith("//"))
+    return [part.strip() for part in code.split(";") if part.strip()]

@@ -8,6 +8,5 @@ CREATE CONSTRAINT account_group_id IF NOT EXISTS FOR (a:Account) REQUIRE a.group
 CREATE INDEX person_user_id IF NOT EXISTS FOR (p:Person) ON (p.userId);
 CREATE INDEX event_timestamp IF NOT EXISTS FOR (e:Event) ON (e.timestampMs);
 CREATE INDEX event_name IF NOT EXISTS FOR (e:Event) ON (e.event);
-CREATE INDEX event_type IF NOT EXISTS FOR (e:Event) ON (e.type);
 CREATE INDEX session_end IF NOT EXISTS FOR (s:Session) ON (s.endedAtMs);
 CREATE INDEX person_merge_from IF NOT EXISTS FOR (m:PersonMerge) ON (m.fromPersonId)
