@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import ConstraintError
 
 from app.clock import Clock, SystemClock
 from app.graph.queries import query
@@ -15,6 +18,8 @@ from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
 from graph_models.ingest import IngestResult, WritePlan
+
+CONSTRAINT_RETRIES = 5
 
 
 def stable_id(seed: str) -> str:
@@ -65,8 +70,19 @@ class EventStore:
         """Write `events`; `props` may carry their precomputed Event properties (by messageId)."""
         if not events:
             return BatchPlan(writes=WritePlan(), result=IngestResult())
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(self._write, list(events), props)
+        for attempt in range(CONSTRAINT_RETRIES + 1):
+            try:
+                with self.driver.session(database=self.database) as session:
+                    return session.execute_write(self._write, list(events), props)
+            except ConstraintError:
+                # Another writer (a second consumer in the group) created the same person, identity
+                # or session a moment ago: the retry reads it and merges into it. Ids are derived
+                # from the events, so both writers aimed at the same node. A constraint error that
+                # persists is a real rejection and goes up (the consumer isolates the event).
+                if attempt == CONSTRAINT_RETRIES:
+                    raise
+                time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
+        raise AssertionError("unreachable")
 
     def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
                props: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
