@@ -62,6 +62,12 @@ def _load(path: Path) -> JourneyDefinition:
         raise typer.Exit(1) from exc
 
 
+def _print_invalid(header: str, exc: JourneyInvalid) -> None:
+    console.print(header)
+    for line in _invalid_lines(exc):
+        console.print(line)
+
+
 @journey_app.command("lint")
 def lint_files(files: FilesArg) -> None:
     """Print every problem (errors and warnings) in each file; exit 1 if any file has an error."""
@@ -72,9 +78,7 @@ def lint_files(files: FilesArg) -> None:
             definition = load_definition(path)
         except JourneyInvalid as exc:
             failed = True
-            console.print(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]")
-            for line in _invalid_lines(exc):
-                console.print(line)
+            _print_invalid(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]", exc)
             continue
         issues = lint(definition, catalog)
         errors = [i for i in issues if i.severity == ERROR]
@@ -100,9 +104,7 @@ def validate(files: FilesArg) -> None:
             definition = checked(load_definition(path), catalog)
         except JourneyInvalid as exc:
             failed = True
-            console.print(f"[red]✗[/red] {escape(str(path))}")
-            for line in _invalid_lines(exc):
-                console.print(line)
+            _print_invalid(f"[red]✗[/red] {escape(str(path))}", exc)
             continue
         console.print(f"[green]✓[/green] {escape(str(path))} ({escape(definition.id)}, {len(definition.steps)} steps)")
     if failed:

@@ -125,14 +125,6 @@ class IngestConsumer:
             finally:
                 self.close()
 
-    def poll_once(self, stop: threading.Event | None = None) -> int:
-        """Consume, write and commit one batch synchronously; returns how many messages it handled."""
-        with ThreadPoolExecutor(max_workers=1) as decoder:
-            fetched = self._fetch(decoder, self.config.poll_timeout_s)
-            if fetched is None or not self._finish(fetched, stop or threading.Event()):
-                return 0
-            return len(fetched.messages)
-
     def close(self) -> None:
         """Leave the group and flush the dead-letter producer; safe to call twice."""
         with contextlib.suppress(KafkaException, RuntimeError):

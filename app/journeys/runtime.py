@@ -312,10 +312,4 @@ class _Work:
         return fx
 
 
-def ingest_hook(runtime: JourneyRuntime) -> Any:
-    """The EventStore `after_write` callback that runs the engine in the ingest transaction."""
-    def after_write(tx: ManagedTransaction, plan: BatchPlan) -> None:
-        runtime.after_ingest(tx, plan)
-    return after_write
-
 
