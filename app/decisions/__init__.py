@@ -1,0 +1,1 @@
+"""The resolver, its constraints, person state (consent, suppression, time zone) and the decision graph."""
