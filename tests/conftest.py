@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,7 +15,7 @@ from app.graph.schema import apply_schema
 from app.kafka import ensure_topics
 from app.runtime import connect
 from app.settings import Settings
-from tests.servers import ServerEndpoints, test_servers
+from tests.servers import ServerEndpoints, test_servers, wipe_refusal
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 60.0, interval: float = 0.1) -> object:
@@ -59,8 +60,13 @@ def driver(base_settings: Settings) -> Iterator[Driver]:
 
 
 @pytest.fixture
-def graph(driver: Driver, base_settings: Settings) -> Driver:
-    """The driver, with an empty graph (schema kept)."""
+def graph(driver: Driver, base_settings: Settings, servers: ServerEndpoints) -> Driver:
+    """The driver, with an empty graph (schema kept). Refuses on servers the tests did not start unless
+    JOURNEYS_TEST_ALLOW_WIPE=1 (see tests/servers.py `wipe_refusal`)."""
+    refusal = wipe_refusal(started_here=servers.started_here, bolt_uri=servers.bolt_uri,
+                           database=base_settings.neo4j_database, env=os.environ)
+    if refusal is not None:
+        pytest.fail(refusal, pytrace=False)
     driver.execute_query("MATCH (n) WHERE NOT n:SchemaVersion AND NOT n:SchemaMigration DETACH DELETE n",
                          database_=base_settings.neo4j_database)
     return driver
