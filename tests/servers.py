@@ -43,7 +43,8 @@ def wipe_refusal(*, started_here: bool, bolt_uri: str, database: str, env: Mappi
     return (f"refusing to wipe database {database!r} at {bolt_uri}: NEO4J_URI points the tests at a server "
             f"they did not start, and the `graph` fixture deletes every node before each test. Set "
             f"{ALLOW_WIPE_ENV}=1 if that database holds nothing you need (point NEO4J_DATABASE at a scratch "
-            f"database first if the server has one), or unset NEO4J_URI and KAFKA_BOOTSTRAP to let the tests start their own servers.")
+            f"database first if the server has one), or unset NEO4J_URI and KAFKA_BOOTSTRAP to let the tests "
+            f"start their own servers.")
 
 
 def docker_available() -> bool:
