@@ -54,6 +54,11 @@ def _logging(verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+def api_bind(settings: Settings, host: str | None, port: int | None) -> tuple[str, int]:
+    """Where the API listens: the CLI flags when given, else JOURNEYS_API_HOST / JOURNEYS_API_PORT."""
+    return (host if host is not None else settings.api_host, port if port is not None else settings.api_port)
+
+
 def _require(settings: Settings) -> tuple[str, str]:
     if not settings.neo4j_uri or not settings.kafka_bootstrap:
         console.print("[red]NEO4J_URI and KAFKA_BOOTSTRAP must be set (or use `journeys up`).[/red]")
@@ -89,9 +94,10 @@ def up(
             timers.start()
             worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
             worker.start()
-            api = ApiServer(services, host or settings.api_host, port or settings.api_port)
+            bind_host, bind_port = api_bind(settings, host, port)
+            api = ApiServer(services, bind_host, bind_port)
             api.start()
-            _banner(settings, ends.bolt_uri, ends.bootstrap, host or settings.api_host, port or settings.api_port)
+            _banner(settings, ends.bolt_uri, ends.bootstrap, bind_host, bind_port)
             while not stop.wait(0.5):
                 if not worker.is_alive():
                     console.print("[red]consumer stopped unexpectedly; shutting down[/red]")
@@ -129,16 +135,17 @@ def _banner(settings: Settings, bolt: str, bootstrap: str, host: str, port: int)
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8088,
+    host: Annotated[str | None, typer.Option(help="bind address (default JOURNEYS_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default JOURNEYS_API_PORT)")] = None,
 ) -> None:
     """Run only the HTTP API against NEO4J_URI and KAFKA_BOOTSTRAP."""
     _logging(False)
     settings = get_settings()
     uri, bootstrap = _require(settings)
+    bind_host, bind_port = api_bind(settings, host, port)
     services = make_services(settings, connect(settings, uri), bootstrap)
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(services), host=bind_host, port=bind_port, log_level="info")
     finally:
         services.close()
 
