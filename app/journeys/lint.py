@@ -11,7 +11,8 @@ from typing import Any
 
 import networkx as nx
 
-from app.journeys.catalog import TemplateCatalog
+from app.decisions.render import FIELDS, ROOTS, check, token_path
+from app.journeys.catalog import Template, TemplateCatalog
 from graph_models.journey import (
     CHANNELS,
     ActionStep,
@@ -223,6 +224,33 @@ def _action(step: ActionStep, catalog: TemplateCatalog | None) -> list[LintIssue
                     f" but that template is for {template.channel!r}",
                 )
             )
+        for template_id in [step.template, *(f.template for f in getattr(step, "fallback", None) or [])]:
+            found = catalog.get(template_id)
+            if found is not None:
+                issues += _template_tokens(step.id, found, catalog)
+    return issues
+
+
+def _template_tokens(step_id: str, template: Template, catalog: TemplateCatalog) -> list[LintIssue]:
+    """Liquid syntax errors (errors) and tokens nothing can fill (warnings) in the step's template."""
+    found = check(template)
+    issues = [
+        LintIssue("template_syntax", step_id, f"step {step_id!r} uses template {template.id!r}: {error}")
+        for error in found.errors
+    ]
+    for path, token in ((p, token_path(p)) for p in found.paths):
+        root, name = path[0], path[1] if len(path) > 1 else None
+        problem = None
+        if root not in ROOTS:
+            problem = f"reads {token!r}, outside {', '.join(ROOTS)}"
+        elif root == "person" and isinstance(name, str) and name not in catalog.known_traits:
+            if token not in template.defaults:
+                problem = f"reads {token!r}: {name!r} is not in known_traits and the template has no default for it"
+        elif isinstance(root, str) and root in FIELDS and isinstance(name, str) and name not in FIELDS[root]:
+            problem = f"reads {token!r}; {root} has only {', '.join(sorted(FIELDS[root]))}"
+        if problem is not None:
+            code = "unknown_trait" if root == "person" else "unknown_token"
+            issues.append(LintIssue(code, step_id, f"step {step_id!r} template {template.id!r} {problem}", WARNING))
     return issues
 
 
