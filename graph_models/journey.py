@@ -259,14 +259,32 @@ class BranchStep(_Step):
     default: StepId
 
 
+class FallbackChannel(_Strict):
+    """Another channel an action may use when the person cannot be reached on the first (consent, suppression)."""
+
+    channel: str
+    template: str
+
+
 class ActionStep(_Step):
+    """Hand a message to the resolver. It is `chosen`, blocked (`suppressed`, `no_consent`, `holdout`,
+    `capped`, `excluded`, `lost_arbitration`), `deferred` by quiet hours, or an `error`. Chosen goes to
+    `next`; blocked and error go to `on_blocked` (else `next`); deferred waits at this step until the quiet
+    hours end and decides again (or goes to `on_deferred` when set)."""
+
     type: Literal["action"]
     channel: str
     template: str
+    fallback: list[FallbackChannel] = Field(default_factory=list, description="other channels, in order")
     content: dict[str, Any] = Field(default_factory=dict)
     priority: int = Field(default=0, ge=0, le=100)
+    score: float = Field(default=0.0, description="ranks candidates of equal priority (higher first)")
     tags: list[str] = Field(default_factory=list)
+    transactional: bool = Field(default=False, description="a receipt: bypasses marketing consent, caps, "
+                                                           "quiet hours, holdouts; never an explicit opt-out")
     next: StepId
+    on_blocked: StepId | None = None
+    on_deferred: StepId | None = None
 
     @field_validator("channel")
     @classmethod
@@ -353,7 +371,12 @@ def successors(step: Any) -> list[tuple[str, str]]:
     if isinstance(step, BranchStep):
         return [(c.name or f"case{i}", c.next) for i, c in enumerate(step.branches)] + [("default", step.default)]
     if isinstance(step, ActionStep):
-        return [("next", step.next)]
+        out = [("next", step.next)]
+        if step.on_blocked:
+            out.append(("blocked", step.on_blocked))
+        if step.on_deferred:
+            out.append(("deferred", step.on_deferred))
+        return out
     if isinstance(step, SplitStep):
         return [(v.name, v.next) for v in step.variants]
     return []

@@ -37,7 +37,7 @@ ROOTS = ("person", "event", "journey", "offer", "ids")
 FIELDS: dict[str, frozenset[str]] = {
     "journey": frozenset({"id", "version", "step", "variant"}),
     "offer": frozenset({"id", "placement"}),
-    "ids": frozenset({"decision_id", "action_id"}),
+    "ids": frozenset({"decision_id", "action_id", "person_id"}),
 }
 PARTS = ("subject", "text", "html")
 

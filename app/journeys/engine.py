@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -142,6 +142,24 @@ class ActionRequest:
     at_ms: int
     trigger: str
     variant: str | None
+    fallback: tuple[tuple[str, str], ...] = ()  # (channel, template) after the first
+    transactional: bool = False
+    score: float = 0.0
+    entry_properties: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The resolver's answer to one action request, as far as the journey cares."""
+
+    outcome: str  # chosen | deferred | error | a blocked outcome (suppressed, capped, ...)
+    reason: str = ""
+    defer_until_ms: int | None = None
+
+
+CHOSEN = Decided("chosen")
+DecideFn = Callable[[Sequence[ActionRequest]], Mapping[str, Decided]]
+MAX_DECISION_ROUNDS = 50
 
 
 @dataclass
@@ -152,6 +170,8 @@ class Effects:
     visits: list[Visit] = field(default_factory=list)
     actions: list[ActionRequest] = field(default_factory=list)
     entered_by: list[tuple[str, str]] = field(default_factory=list)  # (enrollmentId, messageId)
+    pending: list[ActionRequest] = field(default_factory=list)  # reached, not yet decided
+    visit_at: dict[str, int] = field(default_factory=dict)  # actionId -> index of its visit
 
     def touch(self, en: Enrollment) -> None:
         self.enrollments[en.enrollment_id] = en
@@ -209,13 +229,15 @@ class Walker:
     """Moves enrollments of one journey version through its steps."""
 
     def __init__(self, definition: JourneyDefinition, version: int, effects: Effects,
-                 traits: Callable[[str], Mapping[str, Any]], count: CountFn) -> None:
+                 traits: Callable[[str], Mapping[str, Any]], count: CountFn, decide: DecideFn | None = None) -> None:
         self.d = definition
         self.version = version
         self.steps = definition.step_map()
         self.effects = effects
         self.traits = traits
         self.count = count
+        self.inline = decide is None  # no resolver: every action is chosen at once (unit tests, tools)
+        self.decide: DecideFn = decide or (lambda requests: {r.action_id: CHOSEN for r in requests})
 
     # -- helpers ---------------------------------------------------------------------------------
     def _ctx(self, en: Enrollment, basis_ms: int, properties: Mapping[str, Any] | None) -> EvalContext:
@@ -306,18 +328,64 @@ class Walker:
                 step_id, path = chosen_variant.next, chosen_variant.name
                 continue
             if isinstance(step, ActionStep):
-                self._visit(en, step_id, basis_ms, path, trigger, f"{step.channel}:{step.template}")
-                self.effects.actions.append(ActionRequest(
-                    action_id=f"{en.enrollment_id}#{en.seq}", enrollment_id=en.enrollment_id,
-                    person_id=en.person_id, journey_id=en.journey_id, version=en.version, step_id=step_id,
-                    channel=step.channel, template=step.template, content=dict(step.content),
-                    priority=step.priority, tags=list(step.tags), at_ms=basis_ms, trigger=trigger,
-                    variant=en.variant,
-                ))
-                step_id, path = step.next, "next"
-                continue
+                self._request(en, step, basis_ms, trigger, path)
+                return  # parked until the resolver decides (see `settle`)
             raise TypeError(f"unknown step type {type(step).__name__}")
         self.finish(en, "exited", "too_many_steps", basis_ms, trigger)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _request(self, en: Enrollment, step: ActionStep, basis_ms: int, trigger: str, path: str) -> None:
+        """Visit the action step and hand a request to the resolver; the enrollment waits for its answer."""
+        self._visit(en, step.id, basis_ms, path, trigger, f"{step.channel}:{step.template}")
+        request = ActionRequest(
+            action_id=f"{en.enrollment_id}#{en.seq}", enrollment_id=en.enrollment_id,
+            person_id=en.person_id, journey_id=en.journey_id, version=en.version, step_id=step.id,
+            channel=step.channel, template=step.template, content=dict(step.content),
+            priority=step.priority, tags=list(step.tags), at_ms=basis_ms, trigger=trigger,
+            variant=en.variant, fallback=tuple((f.channel, f.template) for f in step.fallback),
+            transactional=step.transactional, score=step.score, entry_properties=en.entry_properties,
+        )
+        self.effects.actions.append(request)
+        self.effects.pending.append(request)
+        self.effects.visit_at[request.action_id] = len(self.effects.visits) - 1
+        if self.inline:
+            self.settle_pending(en)
+
+    def settle(self, en: Enrollment, request: ActionRequest, decided: Decided) -> None:
+        """Go on from an action step by the resolver's answer: chosen → `next`; deferred → wait here until
+        `defer_until_ms` (or `on_deferred`); blocked or error → `on_blocked`, else `next`."""
+        index = self.effects.visit_at.pop(request.action_id, None)
+        if index is not None:
+            visit = self.effects.visits[index]
+            note = f"{decided.outcome}: {decided.reason}" if decided.reason else decided.outcome
+            self.effects.visits[index] = replace(visit, detail=f"{visit.detail} {note}"[:500])
+        if not en.live or en.step_id != request.step_id:
+            return
+        step = self.steps[request.step_id]
+        assert isinstance(step, ActionStep)
+        if decided.outcome == "chosen":
+            self.move(en, step.next, request.at_ms, request.trigger, "next")
+        elif decided.outcome == "deferred" and step.on_deferred is None:
+            en.due_at_ms = max(decided.defer_until_ms or request.at_ms, request.at_ms + 1)
+            self.effects.touch(en)
+        elif decided.outcome == "deferred":
+            assert step.on_deferred is not None
+            self.move(en, step.on_deferred, request.at_ms, request.trigger, "deferred")
+        else:
+            path = "error" if decided.outcome == "error" else "blocked"
+            self.move(en, step.on_blocked or step.next, request.at_ms, request.trigger, path)
+
+    def settle_pending(self, en: Enrollment) -> None:
+        """Decide this enrollment's pending requests now (a timer's moment), and any they lead to."""
+        for _ in range(MAX_DECISION_ROUNDS):
+            mine = [r for r in self.effects.pending if r.enrollment_id == en.enrollment_id]
+            if not mine:
+                return
+            self.effects.pending = [r for r in self.effects.pending if r.enrollment_id != en.enrollment_id]
+            decided = self.decide(mine)
+            for request in mine:
+                self.settle(en, request, decided.get(request.action_id, CHOSEN))
+        self.finish(en, "exited", "too_many_actions", en.updated_at_ms, "resolver")
 
     # -- timers ----------------------------------------------------------------------------------
     def fire_due(self, en: Enrollment, until_ms: int) -> None:
@@ -335,9 +403,12 @@ class Walker:
                     self.move(en, step.on_timeout, wake, "timer", "timeout")
                 else:
                     self.finish(en, "exited", "wait_timeout", wake, "timer")
+            elif isinstance(step, ActionStep):  # deferred by quiet hours: decide again now
+                self._request(en, step, wake, "timer", "retry")
             else:  # a due time on a non-waiting step is stale: clear it
                 en.due_at_ms = None
                 self.effects.touch(en)
+            self.settle_pending(en)
             if self.trait_exit(en, wake, "timer"):
                 return
 

@@ -124,6 +124,8 @@ def _path_field(step: Any, path: str) -> str:
         return f"variant {path!r}"
     if isinstance(step, BranchStep):
         return "default" if path == "default" else f"branch {path!r}"
+    if isinstance(step, ActionStep) and path in ("blocked", "deferred"):
+        return f"on_{path}"
     return "next"
 
 

@@ -1,14 +1,17 @@
-"""The resolver interface: an action step hands its request over; the resolver decides what happens.
+"""The resolver seam: the engine hands the action requests of one moment over and goes on by the answers.
 
-The constraint-aware resolver (consent, caps, quiet hours, ...) plugs in here; until then
-`AcceptingResolver` accepts every request so journeys and their audit trail work end to end.
+The engine opens one `ResolverSession` per transaction (`ActionResolver.session(tx)`), asks it to `decide`
+the requests of each moment (one person's requests reached by one event, or by one timer), and calls
+`flush()` after it has written the `ActionRequest` nodes, so the session can write its decision graph in the
+same transaction. The constraint-aware resolver is `app.decisions.resolver.ConstraintResolver`;
+`AcceptingResolver` chooses everything (tools and tests that are not about decisions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from neo4j import ManagedTransaction
 
@@ -17,19 +20,42 @@ from app.journeys.engine import ActionRequest
 
 @dataclass(frozen=True)
 class ActionOutcome:
+    """The resolver's answer to one request. `props` are extra `ActionRequest` properties to store
+    (rank, decisionId, blockedBy, the channel used, rendered content, ...)."""
+
     action_id: str
-    status: str  # e.g. accepted, sent, blocked, suppressed
+    status: str  # chosen | deferred | error | suppressed | no_consent | holdout | capped | excluded | ...
     reason: str = ""
+    defer_until_ms: int | None = None
+    props: Mapping[str, Any] = field(default_factory=dict)
 
 
-class ActionResolver(Protocol):
-    def resolve(self, tx: ManagedTransaction, requests: Sequence[ActionRequest]) -> list[ActionOutcome]:
-        """Decide each request inside the engine's transaction (so decisions commit with the step)."""
+class ResolverSession(Protocol):
+    def decide(self, requests: Sequence[ActionRequest]) -> dict[str, ActionOutcome]:
+        """Decide the requests of one moment (they may belong to several people)."""
+        ...
+
+    def flush(self) -> None:
+        """Write what was decided (after the engine wrote the ActionRequest nodes), same transaction."""
         ...
 
 
-class AcceptingResolver:
-    """Accepts everything; records `accepted` on each ActionRequest node."""
+class ActionResolver(Protocol):
+    def session(self, tx: ManagedTransaction) -> ResolverSession:
+        """A session bound to the engine's transaction (so decisions commit with the steps)."""
+        ...
 
-    def resolve(self, tx: ManagedTransaction, requests: Sequence[ActionRequest]) -> list[ActionOutcome]:
-        return [ActionOutcome(r.action_id, "accepted") for r in requests]
+
+class _AcceptingSession:
+    def decide(self, requests: Sequence[ActionRequest]) -> dict[str, ActionOutcome]:
+        return {r.action_id: ActionOutcome(r.action_id, "chosen") for r in requests}
+
+    def flush(self) -> None:
+        return None
+
+
+class AcceptingResolver:
+    """Chooses every request; writes no decision graph."""
+
+    def session(self, tx: ManagedTransaction) -> ResolverSession:
+        return _AcceptingSession()
