@@ -13,9 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from app.api.main import create_app
+from app.cli_config import config_app
 from app.cli_journey import journey_app
+from app.decisions.config_store import ConfigStore
+from app.decisions.samples import load_config_samples
 from app.graph.schema import apply_schema
-from app.journeys.runtime import JourneyRuntime
 from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
 from app.journeys.store import JourneyStore
@@ -23,6 +25,7 @@ from app.runtime import (
     ApiServer,
     build_consumer,
     connect,
+    make_engine,
     make_services,
     prepare_infrastructure,
     servers,
@@ -33,6 +36,7 @@ app = typer.Typer(help="Graph-backed customer journey orchestration.", no_args_i
 schema_app = typer.Typer(help="The graph schema.")
 app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
+app.add_typer(config_app, name="config")
 console = Console()
 
 
@@ -88,7 +92,9 @@ def up(
             if settings.load_samples:
                 loaded = load_samples(JourneyStore(driver, settings.neo4j_database))
                 console.print("sample journeys published: " + ", ".join(f"{v.journeyId} v{v.version}" for v in loaded))
-            engine = JourneyRuntime(driver, settings.neo4j_database)
+                configs = load_config_samples(ConfigStore(driver, settings.neo4j_database))
+                console.print("sample configuration published: " + ", ".join(v.key for v in configs))
+            engine = make_engine(settings, driver)
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
             timers = TimerService(engine, interval_s=settings.timer_interval_s)
             timers.start()
@@ -161,7 +167,7 @@ def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     timers: TimerService | None = None
     try:
         prepare_infrastructure(settings, driver, bootstrap)
-        engine = JourneyRuntime(driver, settings.neo4j_database)
+        engine = make_engine(settings, driver)
         timers = TimerService(engine, interval_s=settings.timer_interval_s)
         timers.start()
         build_consumer(settings, driver, bootstrap, engine=engine).run(_stop_on_signals())
