@@ -1,4 +1,11 @@
-"""Dead-letter messages: the original bytes, key and headers, plus headers naming the error."""
+"""Dead-letter messages: the original bytes, key and headers, plus headers naming the error.
+
+If the broker cannot take a dead letter for a while (timeouts, no leader), the producer raises
+RetryableError and the consumer backs off and retries the batch. If it never will (the DLQ topic does not
+exist, no write permission, the message is over the broker's size limit), it raises `app.kafka.DeliveryFailed`
+(a PermanentError naming the topic and the cause): the consumer stops with that error instead of retrying
+forever, and the batch's offsets stay uncommitted, so nothing is lost once the broker or config is fixed.
+"""
 
 from __future__ import annotations
 

@@ -9,12 +9,15 @@ import orjson
 from fastapi import HTTPException, Request
 
 
-def api_error(status: int, error: str, *, field: str = "body", errors: list[dict[str, str]] | None = None
-              ) -> HTTPException:
+def api_error(status: int, error: str, *, field: str = "body", errors: list[dict[str, str]] | None = None,
+              reason: str | None = None, headers: dict[str, str] | None = None) -> HTTPException:
+    """An HTTPException whose body is the documented `ErrorBody` (app/api/responses.py)."""
     detail: dict[str, Any] = {"success": False, "error": error, "field": field}
+    if reason is not None:
+        detail["reason"] = reason
     if errors is not None:
         detail["errors"] = errors
-    return HTTPException(status, detail=detail)
+    return HTTPException(status, detail=detail, headers=headers)
 
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.api.body import api_error, read_json
 from app.api.deps import ServicesDep, basic_username, check_write_key
 from app.errors import RetryableError
 from app.intake.normalize import AnyEvent, EventValidationError, encode, prepare, validate
-from app.kafka import OutgoingMessage
+from app.kafka import DeliveryFailed, OutgoingMessage
 from graph_models.segment import EVENT_TYPES, MAX_BATCH_BYTES, MAX_EVENT_BYTES, BatchEnvelope, field_errors
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
@@ -49,10 +49,15 @@ async def _authorized_body(request: Request, services: ServicesDep, limit: int) 
 
 
 async def _produce(services: ServicesDep, messages: list[OutgoingMessage]) -> dict[str, bool]:
+    """Produce and wait for the broker: 503 (retry) only when retrying can help; a permanent refusal is a
+    413 (too large for the broker) or a 500 naming the topic (unknown, not authorised, bad config)."""
     try:
         await services.producer.send_all(messages)
+    except DeliveryFailed as exc:
+        raise api_error(exc.http_status, str(exc), field="", reason=exc.reason) from exc
     except RetryableError as exc:
-        raise api_error(503, f"broker unavailable, retry later: {exc}", field="") from exc
+        raise api_error(503, f"broker unavailable, retry later: {exc}", field="", reason=exc.reason,
+                        headers={"Retry-After": "5"}) from exc
     return OK
 
 
