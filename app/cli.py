@@ -18,6 +18,7 @@ from app.cli_journey import journey_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
 from app.graph.schema import apply_schema
+from app.journeys.runtime import JourneyRuntime
 from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
 from app.journeys.store import JourneyStore
@@ -25,7 +26,6 @@ from app.runtime import (
     ApiServer,
     build_consumer,
     connect,
-    make_engine,
     make_services,
     prepare_infrastructure,
     servers,
@@ -94,7 +94,7 @@ def up(
                 console.print("sample journeys published: " + ", ".join(f"{v.journeyId} v{v.version}" for v in loaded))
                 configs = load_config_samples(ConfigStore(driver, settings.neo4j_database))
                 console.print("sample configuration published: " + ", ".join(v.key for v in configs))
-            engine = make_engine(settings, driver)
+            engine = JourneyRuntime(driver, settings.neo4j_database)
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
             timers = TimerService(engine, interval_s=settings.timer_interval_s)
             timers.start()
@@ -167,7 +167,7 @@ def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     timers: TimerService | None = None
     try:
         prepare_infrastructure(settings, driver, bootstrap)
-        engine = make_engine(settings, driver)
+        engine = JourneyRuntime(driver, settings.neo4j_database)
         timers = TimerService(engine, interval_s=settings.timer_interval_s)
         timers.start()
         build_consumer(settings, driver, bootstrap, engine=engine).run(_stop_on_signals())
