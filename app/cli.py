@@ -15,6 +15,7 @@ from rich.table import Table
 from app.api.main import create_app
 from app.cli_config import config_app
 from app.cli_journey import journey_app
+from app.cli_people import people_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
 from app.graph.schema import apply_schema
@@ -37,6 +38,7 @@ schema_app = typer.Typer(help="The graph schema.")
 app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
+app.add_typer(people_app, name="people")
 console = Console()
 
 

@@ -15,6 +15,7 @@ from neo4j import Driver
 from app.api.main import create_app
 from app.api.services import Services
 from app.clock import Clock, SystemClock
+from app.decisions.person_state import PersonStateWriter
 from app.embedded import EmbeddedStack
 from app.errors import RetryableError
 from app.graph.driver import UNAVAILABLE, make_driver
@@ -80,8 +81,10 @@ def build_consumer(settings: Settings, driver: Driver, bootstrap: str, *, clock:
                    engine: JourneyRuntime | None = None) -> IngestConsumer:
     """The ingest consumer; with `engine`, journeys advance in the same transaction as each batch."""
     clock = clock or SystemClock()
+    # Person state (consent from traits/events) first, then the journey engine, in the batch's transaction.
+    after_write = PersonStateWriter().hook(engine.after_ingest if engine is not None else None)
     store = EventStore(driver, settings.neo4j_database, session_gap_ms=settings.session_gap_ms, clock=clock,
-                       after_write=engine.after_ingest if engine is not None else None)
+                       after_write=after_write)
     config = ConsumerConfig(
         bootstrap=bootstrap,
         topic=settings.events_topic,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.clock import to_iso
+from app.decisions.timezones import context_timezone
 from app.intake.identity import IdentityInput, KnownIdentity, identity_key, plan_identities
 from app.intake.normalize import AnyEvent, epoch_ms
 from app.intake.rows import RESERVED_ACCOUNT_KEYS, event_props, flatten_traits
@@ -160,9 +161,14 @@ class BatchPlanner:
             first[pid] = min(first.get(pid, ts), ts)
             last[pid] = max(last.get(pid, ts), ts)
         user_ids = {**self.identity.user_ids, **{k: v for k, v in self.identity.new_persons.items() if v}}
+        zones: dict[str, tuple[str, int]] = {}  # the latest event's valid context.timezone per person
+        for ev, pid, ts in zip(self.events, self.identity.event_person, self.stamps, strict=True):
+            zone = context_timezone(ev.context) if ev.context else None
+            if zone is not None and ts >= zones.get(pid, (zone, ts))[1]:
+                zones[pid] = (zone, ts)
         return [
             {"personId": pid, "userId": user_ids.get(pid), "firstMs": first[pid], "lastMs": last[pid],
-             "nowMs": self.now_ms}
+             "nowMs": self.now_ms, **({"tz": zones[pid][0], "tzMs": zones[pid][1]} if pid in zones else {})}
             for pid in sorted(first)
         ]
 

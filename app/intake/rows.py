@@ -12,7 +12,8 @@ from graph_models.segment import Group, Identify, Page, Screen, Track
 
 # Person properties the system owns; a trait with one of these names is stored as `trait_<name>`.
 RESERVED_PERSON_KEYS = frozenset(
-    {"personId", "userId", "createdAtMs", "firstSeenAtMs", "lastSeenAtMs", "traitsUpdatedAtMs", "_lock"}
+    {"personId", "userId", "createdAtMs", "firstSeenAtMs", "lastSeenAtMs", "traitsUpdatedAtMs", "_lock", "_rev",
+     "contextTimezone", "contextTimezoneAtMs"}
 )
 RESERVED_ACCOUNT_KEYS = frozenset({"groupId", "createdAtMs", "traitsUpdatedAtMs", "_lock"})
 

@@ -1,5 +1,7 @@
 // Merge the loser person into the survivor: events, sessions, identities, accounts, journey
 // enrollments, action requests and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
+// consent (per channel the edge with the later atMs; at equal times an opt-out beats an opt-in), suppressions
+// (the later atMs keeps its reason) and decisions (FOR) move over too, and the later contextTimezone wins;
 // a PersonMerge node records what happened. Params: $rows: [{loser, survivor, messageId, atMs, reason}]
 UNWIND $rows AS r
 MATCH (loser:Person {personId: r.loser}), (survivor:Person {personId: r.survivor})
@@ -35,6 +37,28 @@ CALL (loser, survivor) {
   DELETE old
 }
 CALL (loser, survivor) {
+  MATCH (loser)-[old:CONSENT]->(ch:Channel)
+  MERGE (survivor)-[c:CONSENT]->(ch)
+  FOREACH (_ IN CASE WHEN c.atMs IS NULL OR old.atMs > c.atMs
+                          OR (old.atMs = c.atMs AND old.status = 'opted_out' AND c.status = 'opted_in')
+                     THEN [1] ELSE [] END |
+    SET c.status = old.status, c.source = old.source, c.atMs = old.atMs, c.marketingOnly = old.marketingOnly,
+        c.messageId = old.messageId)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (loser)-[old:SUPPRESSED]->(l:SuppressionList)
+  MERGE (survivor)-[s:SUPPRESSED]->(l)
+  FOREACH (_ IN CASE WHEN s.atMs IS NULL OR old.atMs > s.atMs THEN [1] ELSE [] END |
+    SET s.reason = old.reason, s.atMs = old.atMs, s.source = old.source)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (d:Decision)-[old:FOR]->(loser)
+  MERGE (d)-[:FOR]->(survivor)
+  DELETE old
+}
+CALL (loser, survivor) {
   MATCH (loser)-[old:MERGED_FROM]->(earlier:PersonMerge)
   MERGE (survivor)-[:MERGED_FROM]->(earlier)
   DELETE old
@@ -42,7 +66,9 @@ CALL (loser, survivor) {
 WITH loser, survivor, r, properties(survivor) AS kept,
      [t IN [loser.firstSeenAtMs, survivor.firstSeenAtMs] WHERE t IS NOT NULL] AS firsts,
      [t IN [loser.lastSeenAtMs, survivor.lastSeenAtMs] WHERE t IS NOT NULL] AS lasts,
-     [t IN [loser.createdAtMs, survivor.createdAtMs] WHERE t IS NOT NULL] AS createds
+     [t IN [loser.createdAtMs, survivor.createdAtMs] WHERE t IS NOT NULL] AS createds,
+     CASE WHEN coalesce(loser.contextTimezoneAtMs, -1) > coalesce(survivor.contextTimezoneAtMs, -1)
+          THEN [loser.contextTimezone, loser.contextTimezoneAtMs] ELSE [] END AS zone
 // The loser's id must never land on the survivor, even for a moment (unique constraint).
 REMOVE loser.personId
 SET survivor += properties(loser)
@@ -50,6 +76,8 @@ SET survivor += kept
 SET survivor.firstSeenAtMs = reduce(m = head(firsts), t IN firsts | CASE WHEN t < m THEN t ELSE m END),
     survivor.lastSeenAtMs = reduce(m = head(lasts), t IN lasts | CASE WHEN t > m THEN t ELSE m END),
     survivor.createdAtMs = reduce(m = head(createds), t IN createds | CASE WHEN t < m THEN t ELSE m END)
+FOREACH (_ IN CASE WHEN size(zone) = 2 THEN [1] ELSE [] END |
+  SET survivor.contextTimezone = zone[0], survivor.contextTimezoneAtMs = zone[1])
 MERGE (m:PersonMerge {fromPersonId: r.loser})
 ON CREATE SET m.intoPersonId = r.survivor, m.messageId = r.messageId, m.atMs = r.atMs, m.reason = r.reason
 MERGE (survivor)-[:MERGED_FROM]->(m)
