@@ -19,7 +19,6 @@ from app.cli_people import people_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
 from app.graph.schema import apply_schema
-from app.journeys.runtime import JourneyRuntime
 from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
 from app.journeys.store import JourneyStore
@@ -27,6 +26,7 @@ from app.runtime import (
     ApiServer,
     build_consumer,
     connect,
+    make_engine,
     make_services,
     prepare_infrastructure,
     servers,
@@ -96,7 +96,7 @@ def up(
                 console.print("sample journeys published: " + ", ".join(f"{v.journeyId} v{v.version}" for v in loaded))
                 configs = load_config_samples(ConfigStore(driver, settings.neo4j_database))
                 console.print("sample configuration published: " + ", ".join(v.key for v in configs))
-            engine = JourneyRuntime(driver, settings.neo4j_database)
+            engine = make_engine(settings, driver)
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
             timers = TimerService(engine, interval_s=settings.timer_interval_s)
             timers.start()
@@ -169,7 +169,7 @@ def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     timers: TimerService | None = None
     try:
         prepare_infrastructure(settings, driver, bootstrap)
-        engine = JourneyRuntime(driver, settings.neo4j_database)
+        engine = make_engine(settings, driver)
         timers = TimerService(engine, interval_s=settings.timer_interval_s)
         timers.start()
         build_consumer(settings, driver, bootstrap, engine=engine).run(_stop_on_signals())

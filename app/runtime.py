@@ -16,6 +16,7 @@ from app.api.main import create_app
 from app.api.services import Services
 from app.clock import Clock, SystemClock
 from app.decisions.person_state import PersonStateWriter
+from app.decisions.resolver import ConstraintResolver
 from app.embedded import EmbeddedStack
 from app.errors import RetryableError
 from app.graph.driver import UNAVAILABLE, make_driver
@@ -74,6 +75,12 @@ def prepare_infrastructure(settings: Settings, driver: Driver, bootstrap: str) -
     applied = apply_schema(driver, settings.neo4j_database)
     log.info("graph schema version %s (%d statements)", applied.version, applied.statements)
     ensure_topics(bootstrap, {settings.events_topic: settings.topic_partitions, settings.dlq_topic: 1})
+
+
+def make_engine(settings: Settings, driver: Driver, *, clock: Clock | None = None) -> JourneyRuntime:
+    """The journey engine with the constraint-aware resolver (consent, caps, quiet hours, ...)."""
+    return JourneyRuntime(driver, settings.neo4j_database, clock=clock, resolver=ConstraintResolver(),
+                          failure_pause_after=settings.engine_failure_pause_after)
 
 
 def build_consumer(settings: Settings, driver: Driver, bootstrap: str, *, clock: Clock | None = None,

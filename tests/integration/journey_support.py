@@ -15,7 +15,7 @@ from app.clock import FakeClock
 from app.journeys.loader import load_definition
 from app.journeys.runtime import JourneyRuntime
 from app.journeys.store import JourneyStore
-from app.runtime import build_consumer
+from app.runtime import build_consumer, make_engine
 from app.settings import Settings
 from consumers.ingest import IngestConsumer
 from graph_models.journey import JourneyDefinition
@@ -74,7 +74,7 @@ class Harness:
 
 @contextmanager
 def harness(settings: Settings, driver: Driver, clock: FakeClock) -> Iterator[Harness]:
-    engine = JourneyRuntime(driver, settings.neo4j_database, clock=clock)
+    engine = make_engine(settings, driver, clock=clock)
     consumer = build_consumer(settings, driver, settings.kafka_bootstrap or "", clock=clock, engine=engine)
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
