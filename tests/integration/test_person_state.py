@@ -5,6 +5,7 @@ consent and suppression APIs (HTTP and CLI)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -329,3 +330,21 @@ def test_cli_people(settings: Settings, graph: Driver, monkeypatch: pytest.Monke
         assert shown.exit_code == 0 and "opted_out" in shown.output, shown.output
     finally:
         get_settings.cache_clear()
+
+
+def test_readme_consent_queries_run(settings: Settings, graph: Driver) -> None:
+    """Every query of cypher/README.md's consent section runs on the server and finds what was written."""
+    text = (Path(__file__).resolve().parents[2] / "cypher" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Consent, suppression and time zone", 1)[1].split("\n## ", 1)[0]
+    queries = [block.split("```", 1)[0] for block in section.split("```cypher\n")[1:]]
+    assert len(queries) >= 6
+    store_for(graph, settings).write([
+        ev("identify", 1, userId="ann", traits={"email_opt_in": False}, context={"timezone": "Europe/Paris"})])
+    PersonStateStore(graph, settings.neo4j_database, FakeClock(at(2))).suppress("hard-bounces", ["ann"], "bounced")
+    answers = [rows(graph, settings, q) for q in queries]
+    assert answers[0][0]["status"] == "opted_out"
+    assert answers[1] == [{"list": "hard-bounces", "reason": "bounced", "source": "api", "at": answers[1][0]["at"]}]
+    assert answers[2][0]["type"] == "identify"
+    assert [r["userId"] for r in answers[3]] == ["ann"] and [r["userId"] for r in answers[4]] == ["ann"]
+    assert answers[5] == [{"zone": "Europe/Paris", "people": 1}]
+    assert answers[6] == []
