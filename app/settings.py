@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     load_samples: bool = Field(default=True, alias="JOURNEYS_LOAD_SAMPLES",
                                description="`journeys up` publishes the example journeys")
     timer_interval_s: float = Field(default=1.0, gt=0, alias="JOURNEYS_TIMER_INTERVAL_S")
+    watermark_lateness_ms: int = Field(
+        default=2000, ge=0, alias="JOURNEYS_WATERMARK_LATENESS_MS",
+        description="timers fire only up to the consumer's event-time watermark minus this much")
+    watermark_max_hold_s: float | None = Field(
+        default=None, gt=0, alias="JOURNEYS_WATERMARK_MAX_HOLD_S",
+        description="fire timers at most this far behind the clock even if the watermark is older; unset: hold")
 
     data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
     api_host: str = Field(default="127.0.0.1", alias="JOURNEYS_API_HOST")

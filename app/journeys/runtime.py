@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from app.intake.plan import BatchPlan
 from app.journeys.conditions import matches_properties
 from app.journeys.engine import BUCKET_MS, Effects, EngineEvent, Enrollment, Walker
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver
+from app.journeys.watermark import Watermark
 from graph_models.journey import CountSpec, JourneyDefinition
 from graph_models.segment import Group, Identify, Page, Screen, Track
 
@@ -134,25 +136,35 @@ class JourneyRuntime:
         self.stats.events += len(events)
         return work.commit()
 
-    def fire_due(self, limit: int = 500, now_ms: int | None = None) -> int:
+    def fire_due(self, limit: int = 500, now_ms: int | None = None, *, watermark: Watermark | None = None) -> int:
         """Fire every timer due at `now` (default: the clock), `limit` enrollments per transaction.
 
+        With a `watermark` (the timer service always passes one), `now` is `min(now, watermark)`: a timer
+        fires only once the events up to its due time have been applied; no watermark yet: nothing fires.
         Sweeps minute buckets from the TimerCursor to now (equality lookups, indexed), then moves the
-        cursor to the earliest bucket still holding a due timer (a paused version's) or to now.
-        Returns how many enrollments woke.
+        cursor to the earliest bucket still holding a due timer (a paused version's), to the earliest
+        bucket a transaction wrote a timer in while the sweep ran, or to now. Returns how many enrollments woke.
         """
         now = self.clock.now_ms() if now_ms is None else now_ms
+        if watermark is not None:
+            until = watermark.limit_ms(now)
+            if until is None:
+                return 0
+            now = min(now, until)
         record = self.driver.execute_query(query("journeys/engine_cursor"), database_=self.database).records
-        cursor = record[0]["bucket"] if record else None
-        if cursor is None:
+        if not record or record[0]["bucket"] is None:
             return 0
         last = now // BUCKET_MS
+        sweep_id = uuid.uuid4().hex
+        begun = self.driver.execute_query(query("journeys/engine_begin_sweep"), sweepId=sweep_id, target=last,
+                                          database_=self.database).records
+        cursor = int(begun[0]["bucket"])
         total = 0
         held: int | None = None
         with self.driver.session(database=self.database) as session:
             versions = session.execute_read(self._versions)
         paused = sorted(key for key, status in versions.status.items() if status == "paused")
-        for first in range(int(cursor), last + 1, SWEEP_BUCKETS):
+        for first in range(cursor, last + 1, SWEEP_BUCKETS):
             buckets = list(range(first, min(first + SWEEP_BUCKETS, last + 1)))
             while True:
                 with self.driver.session(database=self.database) as session:
@@ -164,7 +176,7 @@ class JourneyRuntime:
                 rows = self.driver.execute_query(query("journeys/engine_due_held"), buckets=buckets, nowMs=now,
                                                  database_=self.database).records
                 held = rows[0]["earliest"] if rows else None
-        self.driver.execute_query(query("journeys/engine_advance_cursor"), expected=cursor,
+        self.driver.execute_query(query("journeys/engine_advance_cursor"), sweepId=sweep_id,
                                   bucket=min(held, last) if held is not None else last, database_=self.database)
         self.stats.timers_fired += total
         return total
