@@ -22,7 +22,14 @@ def graph_status(services: ServicesDep) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}: {exc}"[:300]
 
 
-@router.get("/health")
+HEALTH_STATUSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The graph and the broker answer."},
+    503: {"description": "The graph or the broker (or the in-process consumer) is not well; the body says "
+                         "which, in the same shape as the 200 answer. Safe to retry."},
+}
+
+
+@router.get("/health", responses=HEALTH_STATUSES)
 def health(services: ServicesDep) -> JSONResponse:
     """200 when both are reachable, 503 otherwise; the body says which one failed."""
     graph_ok, graph_detail = graph_status(services)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.body import api_error, read_bytes
 from app.api.deps import ServicesDep, allowed
+from app.api.responses import responses
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, lint
@@ -33,6 +34,10 @@ DEFINITION_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": 
                                                                      "/v1/journeys/schema)"}},
     "application/yaml": {"schema": {"type": "string", "description": "a journey definition as YAML"}},
 }}}
+
+# Lifecycle changes: bad request or migration (400), key (401), role or four-eyes rule (403), no such journey
+# or version (404), wrong state (409), graph unavailable (503).
+CHANGE_STATUSES = responses(400, 401, 403, 404, 409, 503)
 
 # How the store's errors answer over HTTP (registered on the app by `create_app`).
 ERROR_STATUS: dict[type[JourneysError], int] = {
@@ -85,7 +90,7 @@ async def _definition(request: Request) -> JourneyDefinition:
     return parse_definition(text, source="request body")
 
 
-@router.post("/lint", openapi_extra=DEFINITION_BODY)
+@router.post("/lint", openapi_extra=DEFINITION_BODY, responses=responses(400, 401, 403, 413))
 async def lint_definition(request: Request, _principal: Annotated[Principal, Depends(allowed("lint"))]
                           ) -> LintResult:
     """Check a definition without storing it: shape (schema) problems, then the linter's findings."""
@@ -99,14 +104,15 @@ async def lint_definition(request: Request, _principal: Annotated[Principal, Dep
                       issues=[LintIssueOut(**dataclasses.asdict(i)) for i in found])
 
 
-@router.get("/schema")
+@router.get("/schema", responses=responses(401, 403))
 def definition_schema(_principal: Reader) -> dict[str, Any]:
     """The JSON Schema of a journey definition (for editors)."""
     return journey_json_schema()
 
 
 @router.post("", status_code=201, openapi_extra=DEFINITION_BODY,
-             responses={200: {"description": "unchanged: the latest version already has this definition"}})
+             responses={200: {"description": "unchanged: the latest version already has this definition"},
+                        **responses(400, 401, 403, 409, 413, 503)})
 async def push(request: Request, response: Response, store: StoreDep,
                principal: Annotated[Principal, Depends(allowed("push"))]) -> VersionInfo:
     """Store a definition as the journey's next draft version (201), or return the latest version when it
@@ -118,31 +124,31 @@ async def push(request: Request, response: Response, store: StoreDep,
     return info
 
 
-@router.get("")
+@router.get("", responses=responses(401, 403, 503))
 def list_journeys(store: StoreDep, _principal: Reader) -> list[JourneySummary]:
     return store.list_journeys()
 
 
-@router.get("/{journey_id}")
+@router.get("/{journey_id}", responses=responses(401, 403, 404, 503))
 def get_journey(journey_id: str, store: StoreDep, _principal: Reader) -> JourneyDetail:
     return store.get(journey_id)
 
 
-@router.post("/{journey_id}/versions/{version}/submit")
+@router.post("/{journey_id}/versions/{version}/submit", responses=CHANGE_STATUSES)
 def submit(journey_id: str, version: int, store: StoreDep,
            principal: Annotated[Principal, Depends(allowed("submit"))]) -> VersionInfo:
     """draft → in_review."""
     return store.submit(journey_id, version, principal)
 
 
-@router.post("/{journey_id}/versions/{version}/approve")
+@router.post("/{journey_id}/versions/{version}/approve", responses=CHANGE_STATUSES)
 def approve(journey_id: str, version: int, store: StoreDep,
             principal: Annotated[Principal, Depends(allowed("approve"))]) -> VersionInfo:
     """in_review → approved (not by the author)."""
     return store.approve(journey_id, version, principal)
 
 
-@router.post("/{journey_id}/versions/{version}/publish")
+@router.post("/{journey_id}/versions/{version}/publish", responses=CHANGE_STATUSES)
 def publish(journey_id: str, version: int, store: StoreDep,
             principal: Annotated[Principal, Depends(allowed("publish"))],
             body: PublishBody | None = None) -> VersionInfo:
@@ -150,13 +156,13 @@ def publish(journey_id: str, version: int, store: StoreDep,
     return store.publish(journey_id, version, principal, migrate=body.migrate if body else None)
 
 
-@router.post("/{journey_id}/versions/{version}/archive")
+@router.post("/{journey_id}/versions/{version}/archive", responses=CHANGE_STATUSES)
 def archive(journey_id: str, version: int, store: StoreDep,
             principal: Annotated[Principal, Depends(allowed("archive"))]) -> VersionInfo:
     return store.archive(journey_id, version, principal)
 
 
-@router.post("/{journey_id}/pause")
+@router.post("/{journey_id}/pause", responses=CHANGE_STATUSES)
 def pause(journey_id: str, store: StoreDep,
           principal: Annotated[Principal, Depends(allowed("pause"))]) -> VersionInfo:
     """The published version → paused (nobody new enters; resume with publish)."""

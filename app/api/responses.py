@@ -15,6 +15,8 @@ _MEANING = {
     409: "The resource is not in a state that allows this change.",
     413: "The body is too large.",
     422: "The request does not match the documented schema.",
+    500: "The service is misconfigured (for example the broker refuses the topic: unknown or not authorised); "
+         "`error` names the cause and `reason` its kind. Retrying will not help until it is fixed.",
     503: "A dependency (graph or broker) is unavailable; safe to retry after `Retry-After`.",
 }
 
@@ -31,3 +33,8 @@ class ErrorBody(BaseModel):
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the given error statuses."""
     return {code: {"model": ErrorBody, "description": _MEANING.get(code, "Error.")} for code in codes}
+
+
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` declaring the JSON request body of a route that reads the raw body itself."""
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}

@@ -10,17 +10,61 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.api.body import api_error, read_json
 from app.api.deps import ServicesDep, basic_username, check_write_key
+from app.api.responses import json_body, responses
 from app.errors import RetryableError
 from app.intake.normalize import AnyEvent, EventValidationError, encode, prepare, validate
 from app.kafka import DeliveryFailed, OutgoingMessage
-from graph_models.segment import EVENT_TYPES, MAX_BATCH_BYTES, MAX_EVENT_BYTES, BatchEnvelope, field_errors
+from graph_models.segment import (
+    EVENT_TYPES,
+    MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
+    Alias,
+    BatchEnvelope,
+    Group,
+    Identify,
+    Page,
+    Screen,
+    Track,
+    field_errors,
+)
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 OK = {"success": True}
+# Every status a tracking route answers (the fuzz test in tests/integration checks the spec says so).
+STATUSES = responses(400, 401, 413, 500, 503)
+CALL_MODELS: dict[str, type[BaseModel]] = {"track": Track, "identify": Identify, "page": Page, "screen": Screen,
+                                           "group": Group, "alias": Alias}
+_SERVER_FILLED = ("messageId", "timestamp", "receivedAt")  # filled in when missing (app.intake.normalize.prepare)
+
+
+def call_schema(kind: str, *, in_batch: bool = False) -> dict[str, Any]:
+    """The JSON schema of one Segment call as sent, generated from its pydantic model (graph_models/segment.py):
+    what the server fills in is optional, `userId` or `anonymousId` is required, and in a batch `type` is."""
+    schema = CALL_MODELS[kind].model_json_schema(mode="validation")
+    required = [f for f in schema.get("required", []) if f not in _SERVER_FILLED]
+    if in_batch:
+        required.insert(0, "type")
+    else:
+        schema["properties"]["writeKey"] = {"type": "string", "description": "write key, when not sent as the "
+                                                                              "HTTP Basic username"}
+    if "userId" not in required:
+        schema["anyOf"] = [{"required": ["userId"]}, {"required": ["anonymousId"]}]
+    schema["required"] = required
+    schema["description"] = f"A Segment `{kind}` call (Segment Spec); at most {MAX_EVENT_BYTES} bytes."
+    return schema
+
+
+def batch_schema() -> dict[str, Any]:
+    """The JSON schema of `POST /v1/batch`: the envelope's model, each item one of the six calls."""
+    schema = BatchEnvelope.model_json_schema(mode="validation")
+    schema["properties"]["batch"]["items"] = {"oneOf": [call_schema(k, in_batch=True) for k in EVENT_TYPES]}
+    schema["description"] = (f"A Segment batch: all events valid or none produced; at most {MAX_BATCH_BYTES} "
+                             f"bytes after gunzip (`Content-Encoding: gzip` accepted).")
+    return schema
 
 
 def _message(model: AnyEvent, topic: str) -> OutgoingMessage:
@@ -77,10 +121,11 @@ def _single(kind: str) -> Any:
 
 
 for _kind in EVENT_TYPES:
-    router.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"], name=_kind)
+    router.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"], name=_kind, responses=STATUSES,
+                         openapi_extra=json_body(call_schema(_kind)))
 
 
-@router.post("/batch")
+@router.post("/batch", responses=STATUSES, openapi_extra=json_body(batch_schema()))
 @router.post("/import", include_in_schema=False)
 async def post_batch(request: Request, services: ServicesDep) -> dict[str, bool]:
     """Segment `batch` (what the SDKs send): all events valid or none produced."""
