@@ -6,6 +6,7 @@ included: `auth0|42` and `sso:ada` without a known prefix are userIds).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from neo4j import ManagedTransaction
@@ -44,3 +45,21 @@ def find_person(tx: ManagedTransaction, ref: str) -> str | None:
     else:
         record = tx.run(query("decisions/person_by_identity"), key=f"{kind}:{value}").single()
     return None if record is None else str(record["personId"])
+
+
+def find_persons(tx: ManagedTransaction, refs: Iterable[str]) -> dict[str, str]:
+    """`{ref: personId}` for the references that point to a person (one query; unknown refs are left out)."""
+    canonical: dict[str, list[str]] = {}
+    for ref in refs:
+        try:
+            kind, value = parse_ref(ref)
+        except ValueError:
+            continue
+        canonical.setdefault(f"{kind}:{value}", []).append(ref)
+    keys = sorted(k for k in canonical if not k.startswith("personId:"))
+    ids = sorted(k.partition(":")[2] for k in canonical if k.startswith("personId:"))
+    found: dict[str, str] = {}
+    for record in tx.run(query("decisions/person_by_refs"), keys=keys, personIds=ids):
+        for ref in canonical.get(record["ref"], []):
+            found[ref] = str(record["personId"])
+    return found

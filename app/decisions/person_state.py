@@ -20,7 +20,7 @@ from neo4j.exceptions import ConstraintError
 from app.clock import Clock, SystemClock
 from app.decisions.config_store import ConfigStore
 from app.decisions.consent import consent_rows
-from app.decisions.people import find_person
+from app.decisions.people import find_person, find_persons
 from app.errors import PermanentError
 from app.graph.queries import query
 from app.intake.plan import BatchPlan
@@ -211,21 +211,16 @@ class PersonStateStore:
         at = self.clock.now_ms() if at_ms is None else at_ms
 
         def work(tx: ManagedTransaction) -> SuppressResult:
-            found: dict[str, str] = {}
-            missing: list[str] = []
-            for ref in refs:
-                person_id = find_person(tx, ref)
-                if person_id is None:
-                    missing.append(ref)
-                else:
-                    found[ref] = person_id
+            found = find_persons(tx, refs)
+            missing = [ref for ref in refs if ref not in found]
             for person_id in sorted(set(found.values())):  # locks in a stable order (no deadlock cycles)
                 tx.run(query("decisions/person_lock"), personId=person_id).consume()
             rows = [{"personId": pid, "listId": list_id, "reason": why, "atMs": at, "source": source}
                     for pid in sorted(set(found.values()))]
             if rows:
                 tx.run(query("decisions/person_suppress"), rows=rows).consume()
-            return SuppressResult(list_id, suppressed=list(found), missing=missing)
+            return SuppressResult(list_id, suppressed=[r for r in dict.fromkeys(refs) if r in found],
+                                  missing=list(dict.fromkeys(missing)))
 
         return self._write(work)
 

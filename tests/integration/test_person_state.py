@@ -4,7 +4,7 @@ consent and suppression APIs (HTTP and CLI)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +218,13 @@ def test_store_errors(settings: Settings, graph: Driver) -> None:
     assert [s.personId for s in people.suppressions("legal-hold")] == [person_of(graph, settings, "gus")]
     assert people.unsuppress("legal-hold", "gus") is True
     assert people.suppressions("legal-hold") == []
+    gus = person_of(graph, settings, "gus")
+    result = people.suppress("legal-hold", [f"personId:{gus}", "personId:nope", "", "userId:hal", "hal"], "y")
+    assert (result.suppressed, result.missing) == ([f"personId:{gus}", "userId:hal", "hal"], ["personId:nope", ""])
+    assert sorted(s.userId or "" for s in people.suppressions("legal-hold")) == ["gus", "hal"]
+    assert people.unsuppress("legal-hold", "hal") is True
     # the API bumps the person's lock counter on each write
-    assert scalar(graph, settings, "MATCH (p:Person {userId: 'gus'}) RETURN p._rev") == 3
+    assert scalar(graph, settings, "MATCH (p:Person {userId: 'gus'}) RETURN p._rev") == 4
 
 
 def test_consent_routes(settings: Settings, graph: Driver, client: TestClient) -> None:
@@ -348,3 +353,47 @@ def test_readme_consent_queries_run(settings: Settings, graph: Driver) -> None:
     assert [r["userId"] for r in answers[3]] == ["ann"] and [r["userId"] for r in answers[4]] == ["ann"]
     assert answers[5] == [{"zone": "Europe/Paris", "people": 1}]
     assert answers[6] == []
+
+
+def test_people_routes_answer_only_documented_statuses(settings: Settings, graph: Driver) -> None:
+    """A schema-driven fuzz of this module's routes (positive and negative cases, admin key)."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as hsettings
+    from hypothesis.errors import Unsatisfiable
+
+    seed(settings, graph)
+    keyed = settings.model_copy(update={"api_keys": [ApiKey("root", "admin", KEYS["root"])]})
+    services = make_services(keyed, graph, keyed.kafka_bootstrap or "")
+    problems: list[str] = []
+    sent = 0
+    try:
+        app = create_app(services)
+        spec = app.openapi()
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if not operation.path.startswith(("/v1/people/{ref}/consent", "/v1/suppressions")):
+                continue
+            declared = spec["paths"][operation.path][operation.method.lower()]["responses"]
+
+            def checker(declared: dict[str, Any], label: str) -> Callable[[Any], None]:
+                def check(case: Any) -> None:  # no defaults: @given refuses functions with defaults
+                    nonlocal sent
+                    sent += 1
+                    status = case.call(headers=auth("root")).status_code
+                    if str(status) not in declared or (status >= 500 and status != 503):
+                        problems.append(f"{case.method} {label}: {status} not in {sorted(declared)}")
+                return check
+
+            for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+                run = given(case=operation.as_strategy(generation_mode=mode))(checker(declared, operation.path))
+                try:
+                    hsettings(max_examples=15, deadline=None, database=None, derandomize=True,
+                              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))(run)()
+                except Unsatisfiable:
+                    assert mode == schemathesis.GenerationMode.NEGATIVE  # nothing invalid to send (a bare path)
+    finally:
+        services.producer.close()
+    assert sent >= 50
+    assert not problems, "\n".join(sorted(set(problems)))
