@@ -17,7 +17,9 @@ later archives the earlier, on Neo4j (write locks) as on ArcadeDB (optimistic; t
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection
 from typing import Any, NamedTuple, TypeVar
@@ -48,8 +50,12 @@ AUDIT_LIMIT = 50
 DEFAULT_ID = "default"
 # Concurrent MERGEs of the same new node (a document, a channel, a suppression list) fail at commit with a
 # ConstraintError, not a transient error: the transaction is retried this many times before giving up.
-MERGE_ATTEMPTS = 4
+WRITE_ATTEMPTS = 8
 T = TypeVar("T")
+
+
+class _Conflict(Exception):
+    """A concurrent change was seen mid-transaction (optimistic servers): roll back and run it again."""
 
 
 class PublishedConfig(NamedTuple):
@@ -216,6 +222,9 @@ class ConfigStore:
         warnings = checked_config(kind, model, self.catalog, self.journey_ids(),
                                   source=document_key(kind, model.id))
         text, digest = canonical_config(model), config_checksum(model)
+        doc = document_key(kind, model.id)
+        self._write(lambda tx: tx.run(query("decisions/config_ensure_document"), docKey=doc, kind=kind, id=model.id,
+                                      atMs=self.clock.now_ms(), channels=list(CHANNELS)).consume())
         return self._write(lambda tx: self._push(tx, kind, model, text, digest, principal, warnings))
 
     def _push(self, tx: ManagedTransaction, kind: ConfigKind, model: ConfigModel, text: str, digest: str,
@@ -225,9 +234,9 @@ class ConfigStore:
         unchanged = _same_as_latest(tx, tx.run(query("decisions/config_latest"), docKey=doc).single(), digest)
         if unchanged is not None:  # the common re-push: nothing written, nothing locked
             return unchanged
-        head = tx.run(query("decisions/config_lock_document_push"), docKey=doc, kind=kind, id=model.id,
-                      atMs=now).single()
-        assert head is not None  # MERGE always yields the document
+        head = tx.run(query("decisions/config_lock_document_push"), docKey=doc).single()
+        if head is None:  # made by config_ensure_document just before; gone only if deleted meanwhile
+            raise NotFound(f"no configuration document {doc!r}")
         unchanged = _same_as_latest(tx, head, digest)  # pushed by someone else meanwhile
         if unchanged is not None:
             return unchanged
@@ -235,7 +244,6 @@ class ConfigStore:
         key = version_key(kind, model.id, version)
         tx.run(query("decisions/config_create_version"), docKey=doc, key=key, kind=kind, id=model.id,
                version=version, checksum=digest, definition=text, author=principal.name, atMs=now).consume()
-        tx.run(query("decisions/config_merge_channels"), channels=list(CHANNELS)).consume()
         constraints = constraint_rows(model, key)
         tx.run(query("decisions/config_create_constraints"), key=key, rows=constraints).consume()
         detail: dict[str, Any] = {"constraints": len(constraints)}
@@ -245,9 +253,11 @@ class ConfigStore:
             detail |= {"placements": len(placements), "offers": sum(len(p["offers"]) for p in placements)}
         if warnings:
             detail["warnings"] = [str(w) for w in warnings]
-        self._audit(tx, [self._entry(key, "push", principal, now, kind, model.id, version, digest, detail)])
+        self._audit(tx, [self._entry(key, "push", principal, now, kind, model.id, version, digest, detail,
+                                     _seq(head["revision"]))])
         created = _version(tx, key)
-        assert created is not None
+        if created is None:  # ArcadeDB: a concurrent push committed this version number first
+            raise _Conflict(f"{key} was taken by a concurrent push")
         return created.model_copy(update={"created": True})
 
     def submit(self, kind: str, config_id: str, version: int, principal: Principal) -> ConfigVersionInfo:
@@ -274,9 +284,10 @@ class ConfigStore:
 
         def work(tx: ManagedTransaction) -> ConfigVersionInfo:
             now = self.clock.now_ms()
-            self._lock(tx, kind, config_id)
+            seq = self._lock(tx, kind, config_id)
             info = self._transition(tx, kind, config_id, version, principal, "archive", NOT_ARCHIVED, "archived",
-                                    lambda _v, at: {"archivedBy": principal.name, "archivedAtMs": at}, now=now)
+                                    lambda _v, at: {"archivedBy": principal.name, "archivedAtMs": at}, now=now,
+                                    seq=seq)
             tx.run(query("decisions/config_clear_published"), docKey=document_key(kind, config_id), key=info.key,
                    atMs=now).consume()
             return info
@@ -293,9 +304,10 @@ class ConfigStore:
                  principal: Principal) -> ConfigVersionInfo:
         now = self.clock.now_ms()
         doc = document_key(kind, config_id)
-        self._lock(tx, kind, config_id)
+        seq = self._lock(tx, kind, config_id)
         info = self._transition(tx, kind, config_id, version, principal, "publish", ["approved"], "published",
-                                lambda _v, at: {"publishedBy": principal.name, "publishedAtMs": at}, now=now)
+                                lambda _v, at: {"publishedBy": principal.name, "publishedAtMs": at}, now=now,
+                                seq=seq + 1)
         archived = tx.run(query("decisions/config_archive_others"), docKey=doc, version=version, atMs=now,
                           principal=principal.name).data()
         tx.run(query("decisions/config_set_published"), docKey=doc, key=info.key, version=version,
@@ -307,7 +319,7 @@ class ConfigStore:
                 {"listId": s.id, "channels": list(s.channels), "description": s.description}
                 for s in model.suppression_lists]).consume()
         self._audit(tx, [self._entry(row["key"], "archive", principal, now, kind, config_id, int(row["version"]),
-                                     row["checksum"], {"from": row["was"], "supersededBy": version})
+                                     row["checksum"], {"from": row["was"], "supersededBy": version}, seq)
                          for row in archived])
         return info
 
@@ -318,15 +330,16 @@ class ConfigStore:
         checked_kind = config_kind(kind)
 
         def work(tx: ManagedTransaction) -> ConfigVersionInfo:
-            self._lock(tx, checked_kind, config_id)
-            return self._transition(tx, checked_kind, config_id, version, principal, action, allowed, to, props)
+            seq = self._lock(tx, checked_kind, config_id)
+            return self._transition(tx, checked_kind, config_id, version, principal, action, allowed, to, props,
+                                    seq=seq)
 
         return self._write(work)
 
     def _transition(self, tx: ManagedTransaction, kind: ConfigKind, config_id: str, version: int,
                     principal: Principal, action: str, allowed: list[str], to: str,
-                    props: Callable[[ConfigVersionInfo, int], dict[str, Any]], *, now: int | None = None
-                    ) -> ConfigVersionInfo:
+                    props: Callable[[ConfigVersionInfo, int], dict[str, Any]], *, seq: int,
+                    now: int | None = None) -> ConfigVersionInfo:
         """Move one version to `to` if its status (checked after locking it) is one of `allowed`; audit it.
         Raising anywhere rolls the whole transaction back, lock counters included."""
         now = self.clock.now_ms() if now is None else now
@@ -342,32 +355,38 @@ class ConfigStore:
             need = " or ".join(allowed) if len(allowed) < 3 else "any status but archived"
             raise LifecycleError(f"cannot {action} {key}: it is {status}; {action} needs {need}")
         self._audit(tx, [self._entry(key, action, principal, now, kind, config_id, version, row["checksum"],
-                                     {"from": row["was"], "to": to})])
+                                     {"from": row["was"], "to": to}, seq)])
         info = _version(tx, key)
         assert info is not None
         return info
 
-    def _lock(self, tx: ManagedTransaction, kind: str, config_id: str) -> None:
+    def _lock(self, tx: ManagedTransaction, kind: str, config_id: str) -> int:
+        """Lock the document (a counter bump); the audit sequence number of this change."""
         doc = document_key(kind, config_id)
-        if tx.run(query("decisions/config_lock_document"), docKey=doc).single() is None:
+        row = tx.run(query("decisions/config_lock_document"), docKey=doc).single()
+        if row is None:
             raise NotFound(f"no configuration document {doc!r}")
+        return _seq(row["revision"])
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """`work` in one managed write transaction; retried on the constraint error of a concurrent MERGE."""
-        for attempt in range(MERGE_ATTEMPTS):
+        """`work` in one managed write transaction (the driver retries transient conflicts); also retried, a
+        bounded number of times, on the constraint error of a concurrent MERGE and on a conflict seen before
+        commit (ArcadeDB's optimistic transactions can read a stale head and then miss the node they made)."""
+        for attempt in range(WRITE_ATTEMPTS):
             try:
                 with self.driver.session(database=self.database) as session:
                     return session.execute_write(work)
-            except ConstraintError:
-                if attempt == MERGE_ATTEMPTS - 1:
+            except (ConstraintError, _Conflict):
+                if attempt == WRITE_ATTEMPTS - 1:
                     raise
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
     def _entry(self, key: str, action: str, principal: Principal, now: int, kind: str, config_id: str,
-               version: int, digest: str | None, detail: dict[str, Any]) -> dict[str, Any]:
+               version: int, digest: str | None, detail: dict[str, Any], seq: int) -> dict[str, Any]:
         return {"versionKey": key, "auditId": self.new_id(), "action": action, "principal": principal.name,
                 "role": principal.role, "atMs": now, "kind": kind, "configId": config_id, "version": version,
-                "checksum": digest, "detail": _json(detail)}
+                "checksum": digest, "detail": _json(detail), "seq": seq}
 
     @staticmethod
     def _audit(tx: ManagedTransaction, entries: list[dict[str, Any]]) -> None:
@@ -421,6 +440,12 @@ class ConfigStore:
         key = version_key(checked_kind, config_id, version)
         with self.driver.session(database=self.database) as session:
             return session.execute_read(self._model, checked_kind, key)
+
+
+def _seq(revision: Any) -> int:
+    """Audit entries' order within a document: its revision counter (bumped by every change) times ten, plus
+    the entry's place within the change (a publish archives the previous version first)."""
+    return int(revision or 0) * 10
 
 
 def _allow(principal: Principal, action: str) -> None:

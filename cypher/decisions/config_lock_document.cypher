@@ -3,4 +3,4 @@
 // publications the later archives the earlier. Params: $docKey
 MATCH (d:ConfigDocument {key: $docKey})
 SET d.revision = coalesce(d.revision, 0) + 1
-RETURN d.key AS key
+RETURN d.key AS key, d.revision AS revision
