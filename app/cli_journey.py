@@ -22,11 +22,11 @@ from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, LintIssue, lint
 from app.journeys.loader import JourneyInvalid, checked, load_definition, schema_text
 from app.journeys.store import JourneyStore
-from app.runtime import connect
+from app.runtime import connect, make_engine
 from app.settings import Settings, get_settings
 from graph_models.journey import JourneyDefinition
 from graph_models.journey_store import VersionInfo
-from graph_models.principal import ROLES, Principal
+from graph_models.principal import ROLES, Principal, can
 
 journey_app = typer.Typer(help="Journey definitions: lint, validate, push, review, publish.", no_args_is_help=True)
 console = Console()
@@ -217,6 +217,37 @@ def archive(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = 
     """Any status but archived → archived."""
     with _store() as store:
         _done(store.archive(journey_id, version, _principal(as_, role)), "now")
+
+
+@journey_app.command()
+def reapply(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """Apply the events a version failed on again, once it is fixed and published (resumed) or archived;
+    each is resolved as it is applied, so running it twice does nothing twice (see `failures`)."""
+    principal = _principal(as_, role)
+    if not can(principal, "publish"):
+        console.print(f"[red]{escape(principal.role)} may not re-apply failures (needs approver or admin)[/red]")
+        raise typer.Exit(1)
+    with _store() as store:
+        done, again, still_open = make_engine(get_settings(), store.driver).reapply(journey_id, version,
+                                                                                 by=principal.name)
+    console.print(f"{escape(journey_id)} v{version}: re-applied {done}, failed again {again}, open {still_open}")
+    if again:
+        raise typer.Exit(1)
+
+
+@journey_app.command()
+def failures(journey_id: IdArg, status: Annotated[str | None, typer.Option(help="open or resolved")] = None,
+             limit: Annotated[int, typer.Option(min=1)] = 100) -> None:
+    """A journey's engine failures (events a version failed on), newest first."""
+    with _store() as store:
+        found = make_engine(get_settings(), store.driver).failures(journey_id, status, limit)
+    table = Table(title=f"engine failures of {escape(journey_id)}")
+    for column in ("version", "messageId", "kind", "status", "attempts", "error"):
+        table.add_column(column)
+    for f in found:
+        table.add_row(str(f["version"]), escape(f["messageId"]), f["kind"], f["status"], str(f["attempts"] or 1),
+                      escape((f["error"] or "")[:120]))
+    console.print(table)
 
 
 @journey_app.command("list")

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     watermark_max_hold_s: float | None = Field(
         default=None, gt=0, alias="JOURNEYS_WATERMARK_MAX_HOLD_S",
         description="fire timers at most this far behind the clock even if the watermark is older; unset: hold")
+    engine_failure_pause_after: int = Field(
+        default=5, ge=0, alias="JOURNEYS_ENGINE_FAILURE_PAUSE_AFTER",
+        description="open engine failures (events a journey version failed on) that pause the version; 0: never")
 
     data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
     api_host: str = Field(default="127.0.0.1", alias="JOURNEYS_API_HOST")

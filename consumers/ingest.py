@@ -2,13 +2,16 @@
 
 At-least-once: offsets are committed only after the batch is in the graph (and bad messages are on
 the dead-letter topic). Writes are idempotent by messageId, so redelivery creates nothing new.
-A graph outage pauses the partitions and retries the same batch with back-off until it lands.
+A graph outage pauses the partitions and retries the same batch with back-off until it lands; so does a
+failure that hits every event of a batch (a broken schema, a full disk, a hook that always fails): dead
+letters are only for events that fail on their own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -55,8 +58,28 @@ class ConsumerStats:
     duplicates: int = 0
     dead_lettered: int = 0
     graph_retries: int = 0
+    systemic_failures: int = 0  # batches refused because every event failed the same way
     paused_now: bool = False
+    state: str = "running"  # running | paused_graph (unavailable) | paused_systemic (every write fails)
+    paused_reason: str = ""
     last_error: str = ""
+
+
+class SystemicFailure(RetryableError):
+    """Every event of a batch failed with the same error: the fault is not in the events (a broken
+    schema, a full disk, a failing hook). Pause and retry with back-off like an outage; dead-letter nothing."""
+
+    def __init__(self, message: str, signature: str) -> None:
+        super().__init__(message, reason="systemic")
+        self.signature = signature
+
+
+def error_signature(exc: BaseException) -> str:
+    """What kind of failure this is, without the event's own values (quoted text and numbers masked)."""
+    text = str(getattr(exc, "message", None) or exc)
+    text = re.sub(r"\"[^\"]*\"|'[^']*'|`[^`]*`", "?", text)
+    text = re.sub(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\d+", "#", text)
+    return f"{type(exc).__name__}|{getattr(exc, 'code', '') or ''}|{text[:200]}"
 
 
 @dataclass
@@ -104,6 +127,8 @@ class IngestConsumer:
         self.clock = clock or SystemClock()
         self.on_batch = on_batch
         self.stats = ConsumerStats()
+        self._systemic: str | None = None  # the signature while every write fails the same way
+        self._last_rejected: str | None = None  # signature of the last dead-lettered event, until a success
         self._consumer = Consumer(config.kafka_config())
         self._consumer.subscribe([config.topic])
 
@@ -176,11 +201,24 @@ class IngestConsumer:
             out.props[event.messageId] = event_props(event)
         return out
 
+    def status(self) -> dict[str, Any]:
+        """What `/health` shows about this consumer."""
+        s = self.stats
+        return {"state": s.state, "paused": s.paused_now, "reason": s.paused_reason, "batches": s.batches,
+                "consumed": s.consumed, "written": s.written, "deadLettered": s.dead_lettered,
+                "graphRetries": s.graph_retries, "systemicFailures": s.systemic_failures, "lastError": s.last_error}
+
     def _write(self, batch: _Decoded) -> None:
-        """Write the batch; a graph-rejected event is isolated by bisection and dead-lettered."""
+        """Write the batch; a graph-rejected event is isolated by bisection and dead-lettered, unless every
+        event fails the same way (systemic: raise, so the consumer pauses and retries)."""
         plans: list[tuple[list[AnyEvent], BatchPlan]] = []
-        rejected: list[OutgoingMessage] = []
-        self._write_isolating(batch.pairs, plans, rejected, batch.props)
+        failed: list[tuple[Message, AnyEvent, Exception]] = []
+        if self._systemic is not None and batch.pairs:
+            self._write_whole_while_systemic(batch, plans)
+        if not plans:
+            self._write_isolating(batch.pairs, plans, failed, batch.props)
+        self._check_systemic(batch.pairs, plans, failed)
+        rejected = [self._rejection(msg, ev, exc) for msg, ev, exc in failed]
         if batch.dead or rejected:
             self.dlq.send_all_sync(batch.dead + rejected)
             self.stats.dead_lettered += len(batch.dead) + len(rejected)
@@ -190,8 +228,51 @@ class IngestConsumer:
             if self.on_batch is not None:
                 self.on_batch(chunk, plan)
 
+    def _write_whole_while_systemic(self, batch: _Decoded, plans: list[tuple[list[AnyEvent], BatchPlan]]) -> None:
+        """While systemic, retry the whole batch first: the same failure again stays systemic (no bisection)."""
+        chunk = [ev for _, ev in batch.pairs]
+        try:
+            plans.append((chunk, self.store.write_plan(chunk, batch.props)))
+        except Exception as exc:
+            if isinstance(exc, (*UNAVAILABLE, RetryableError)):
+                raise
+            signature = error_signature(exc)
+            if signature == self._systemic:
+                self.stats.systemic_failures += 1
+                raise SystemicFailure(f"every write still fails: {type(exc).__name__}: {exc}"[:500],
+                                      signature) from exc
+
+    def _check_systemic(self, pairs: list[tuple[Message, AnyEvent]], plans: list[tuple[list[AnyEvent], BatchPlan]],
+                        failed: list[tuple[Message, AnyEvent, Exception]]) -> None:
+        """Raise SystemicFailure when every event failed with one signature (two or more events, or a lone
+        one failing like the previous rejected event with no success since); else remember the outcome."""
+        if plans:
+            self._systemic = self._last_rejected = None
+        if not failed:
+            return
+        signatures = {error_signature(exc) for _, _, exc in failed}
+        signature = next(iter(signatures))
+        lone_repeat = len(failed) == 1 and signature == self._last_rejected
+        if not plans and len(signatures) == 1 and (len(failed) > 1 or lone_repeat):
+            self._systemic = signature
+            self.stats.systemic_failures += 1
+            exc = failed[0][2]
+            log.error("every event of a batch of %d failed with the same error; pausing the consumer instead of "
+                      "dead-lettering: %s: %s", len(pairs), type(exc).__name__, exc)
+            raise SystemicFailure(f"every event fails: {type(exc).__name__}: {exc}"[:500], signature) from exc
+        self._last_rejected = None if plans else signature
+
+    def _rejection(self, msg: Message, ev: AnyEvent, exc: Exception) -> OutgoingMessage:
+        if isinstance(exc, ClientError | DatabaseError):
+            err = PermanentError(f"the graph rejected this event: {exc.message or exc}", reason="graph_rejected")
+        else:
+            log.error("processing event %s failed; dead-lettering it: %s: %s", ev.messageId, type(exc).__name__, exc)
+            err = PermanentError(f"processing failed: {type(exc).__name__}: {exc}", reason="processing_error")
+        return dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms())
+
     def _write_isolating(self, pairs: list[tuple[Message, AnyEvent]],
-                         plans: list[tuple[list[AnyEvent], BatchPlan]], rejected: list[OutgoingMessage],
+                         plans: list[tuple[list[AnyEvent], BatchPlan]],
+                         failed: list[tuple[Message, AnyEvent, Exception]],
                          props: dict[str, dict[str, Any]]) -> None:
         if not pairs:
             return
@@ -200,23 +281,16 @@ class IngestConsumer:
             plans.append((chunk, self.store.write_plan(chunk, props)))
         except Exception as exc:
             # Retryable trouble (graph away, conflicts, broker) goes up to the back-off loop. Anything
-            # else failed the same way on every try: find the event that causes it (bisection) and
-            # dead-letter it with the error, so one poison event never stalls or crashes the consumer.
+            # else failed the same way on every try: find the event that causes it (bisection); it is
+            # dead-lettered with the error unless every event fails alike (see _check_systemic).
             if isinstance(exc, (*UNAVAILABLE, RetryableError)):
                 raise
             if len(pairs) == 1:
-                msg = pairs[0][0]
-                if isinstance(exc, ClientError | DatabaseError):
-                    err = PermanentError(f"the graph rejected this event: {exc.message or exc}",
-                                         reason="graph_rejected")
-                else:
-                    log.exception("processing event %s failed; dead-lettering it", chunk[0].messageId)
-                    err = PermanentError(f"processing failed: {type(exc).__name__}: {exc}", reason="processing_error")
-                rejected.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
+                failed.append((pairs[0][0], chunk[0], exc))
                 return
             mid = len(pairs) // 2
-            self._write_isolating(pairs[:mid], plans, rejected, props)
-            self._write_isolating(pairs[mid:], plans, rejected, props)
+            self._write_isolating(pairs[:mid], plans, failed, props)
+            self._write_isolating(pairs[mid:], plans, failed, props)
 
     def _with_graph_retry(self, stop: threading.Event, action: Callable[[], None]) -> bool:
         """Run `action`; while the graph (or DLQ broker) is unavailable pause, back off and retry."""
@@ -232,8 +306,11 @@ class IngestConsumer:
                         raise
                     self.stats.graph_retries += 1
                     self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    log.warning("graph unavailable (%s); pausing partitions, retry in %.1fs",
-                                type(exc).__name__, delay)
+                    systemic = isinstance(exc, SystemicFailure)
+                    self.stats.state = "paused_systemic" if systemic else "paused_graph"
+                    self.stats.paused_reason = (f"every write fails: {exc}" if systemic
+                                                else f"graph unavailable: {type(exc).__name__}")[:500]
+                    log.warning("%s; pausing partitions, retry in %.1fs", self.stats.paused_reason, delay)
                     paused = self._pause()
                     if self._idle(stop, delay):
                         return False
@@ -242,6 +319,7 @@ class IngestConsumer:
             if paused:
                 self._consumer.resume(self._consumer.assignment())
                 self.stats.paused_now = False
+            self.stats.state, self.stats.paused_reason = "running", ""
 
     def _pause(self) -> list[TopicPartition]:
         assignment = self._consumer.assignment()

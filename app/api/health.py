@@ -31,12 +31,19 @@ HEALTH_STATUSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/health", responses=HEALTH_STATUSES)
 def health(services: ServicesDep) -> JSONResponse:
-    """200 when both are reachable, 503 otherwise; the body says which one failed."""
+    """200 when both are reachable (and the in-process consumer, if any, is not paused because every write
+    fails), 503 otherwise; the body says which one failed and what the consumer is doing."""
     graph_ok, graph_detail = graph_status(services)
     broker_ok, broker_detail = broker_status(services.bootstrap)
+    ok = graph_ok and broker_ok
     body: dict[str, Any] = {
-        "status": "ok" if graph_ok and broker_ok else "degraded",
         "graph": {"ok": graph_ok, "detail": graph_detail},
         "broker": {"ok": broker_ok, "detail": broker_detail},
     }
-    return JSONResponse(body, status_code=200 if graph_ok and broker_ok else 503)
+    if services.consumer_status is not None:
+        consumer = services.consumer_status()
+        consumer["ok"] = consumer.get("state") != "paused_systemic"
+        ok = ok and consumer["ok"]
+        body["consumer"] = consumer
+    body = {"status": "ok" if ok else "degraded", **body}
+    return JSONResponse(body, status_code=200 if ok else 503)

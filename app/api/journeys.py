@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +21,9 @@ from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, lint
 from app.journeys.loader import JourneyInvalid, parse_definition
+from app.journeys.runtime import JourneyRuntime
 from app.journeys.store import Forbidden, InvalidMigration, JourneyStore, LifecycleError, NotFound
+from graph_models.engine_failures import EngineFailureInfo, FailureStatus, ReapplyResult
 from graph_models.journey import JourneyDefinition, journey_json_schema
 from graph_models.journey_store import JourneyDetail, JourneySummary, VersionInfo
 from graph_models.principal import Principal
@@ -167,3 +169,27 @@ def pause(journey_id: str, store: StoreDep,
           principal: Annotated[Principal, Depends(allowed("pause"))]) -> VersionInfo:
     """The published version → paused (nobody new enters; resume with publish)."""
     return store.pause(journey_id, principal)
+
+
+def _engine(services: ServicesDep) -> JourneyRuntime:
+    from app.runtime import make_engine  # app.runtime builds the app: import it when called, not at load
+
+    return make_engine(services.settings, services.driver, clock=services.clock)
+
+
+@router.get("/{journey_id}/failures", responses=responses(401, 403, 422, 503))
+def list_failures(journey_id: str, services: ServicesDep, _principal: Reader,
+                  status: Annotated[FailureStatus | None, Query(description="only open or resolved ones")] = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[EngineFailureInfo]:
+    """Events a version of this journey failed on (the events landed; the version's work on them did not),
+    newest first. Re-apply them with `POST .../versions/{version}/reapply` once the version is fixed."""
+    return [EngineFailureInfo.model_validate(r) for r in _engine(services).failures(journey_id, status, limit)]
+
+
+@router.post("/{journey_id}/versions/{version}/reapply", responses=responses(401, 403, 404, 409, 503))
+def reapply(journey_id: str, version: int, services: ServicesDep,
+            principal: Annotated[Principal, Depends(allowed("publish"))]) -> ReapplyResult:
+    """Apply the version's open failures again (it must be published or archived: resume it first); each is
+    resolved as it is applied, so calling this twice applies nothing twice."""
+    done, again, still_open = _engine(services).reapply(journey_id, version, by=principal.name)
+    return ReapplyResult(journeyId=journey_id, version=version, reapplied=done, failedAgain=again, open=still_open)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from neo4j import Driver
 
@@ -18,6 +20,7 @@ class Services:
     producer: AckProducer
     bootstrap: str
     clock: Clock = SystemClock()  # noqa: RUF009 - stateless
+    consumer_status: Callable[[], dict[str, Any]] | None = None  # the in-process consumer's, for /health
 
     def close(self) -> None:
         self.producer.close()

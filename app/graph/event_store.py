@@ -6,6 +6,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -20,6 +21,19 @@ from app.intake.sessions import SessionSpan
 from graph_models.ingest import IngestResult, WritePlan
 
 CONSTRAINT_RETRIES = 5
+AFTER_WRITE_RETRIES = 10  # how many times an after_write hook may ask for the batch again
+# While the store writes a batch again for a hook that raised AfterWriteFailed: that exception's context.
+AFTER_WRITE_RETRY: ContextVar[Any] = ContextVar("after_write_retry", default=None)
+
+
+class AfterWriteFailed(Exception):
+    """Raised by an `after_write` hook whose own writes failed (the transaction is unusable): the store
+    writes the batch again in a new transaction, with `AFTER_WRITE_RETRY` holding `context` (e.g. the
+    journey versions to skip) while the hook runs, so the events still land."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(f"after_write failed; retrying with {context!r}"[:500])
+        self.context = context
 
 
 def stable_id(seed: str) -> str:
@@ -70,10 +84,20 @@ class EventStore:
         """Write `events`; `props` may carry their precomputed Event properties (by messageId)."""
         if not events:
             return BatchPlan(writes=WritePlan(), result=IngestResult())
-        for attempt in range(CONSTRAINT_RETRIES + 1):
+        context: Any = None
+        hook_retries = 0
+        attempt = 0
+        while True:
             try:
                 with self.driver.session(database=self.database) as session:
-                    return session.execute_write(self._write, list(events), props)
+                    return session.execute_write(self._write, list(events), props, context)
+            except AfterWriteFailed as exc:
+                # The hook (journey engine) could not write its changes: write the batch again with the
+                # hook told what to leave out. Give up (the consumer isolates) if it keeps asking.
+                hook_retries += 1
+                if hook_retries > AFTER_WRITE_RETRIES or exc.context == context:
+                    raise (exc.__cause__ or exc) from exc
+                context = exc.context
             except ConstraintError:
                 # Another writer (a second consumer in the group) created the same person, identity
                 # or session a moment ago: the retry reads it and merges into it. Ids are derived
@@ -81,11 +105,11 @@ class EventStore:
                 # persists is a real rejection and goes up (the consumer isolates the event).
                 if attempt == CONSTRAINT_RETRIES:
                     raise
-                time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
-        raise AssertionError("unreachable")
+                attempt += 1
+                time.sleep(0.05 * attempt + random.random() * 0.05)
 
     def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
-               props: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
+               props: dict[str, dict[str, Any]] | None = None, context: Any = None) -> BatchPlan:
         stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
                                                  ids=[e.messageId for e in events])}
         fresh, dups = unique_events(events, stored)
@@ -95,7 +119,7 @@ class EventStore:
         known: dict[str, KnownIdentity] = {}
         spans: dict[str, SessionSpan] = {}
         for r in tx.run(query("ingest/find_people"),
-                        keys=[{"key": k, "fromMs": lo, "toMs": hi} for k, (lo, hi) in windows.items()]):
+                        keys=[{"key": k, "fromMs": lo, "toMs": hi} for k, (lo, hi) in sorted(windows.items())]):
             known[r["key"]] = KnownIdentity(r["key"], r["personId"], r["userId"])
             if r["sessionId"] is not None:
                 spans[r["sessionId"]] = SessionSpan(r["sessionId"], r["personId"], r["startMs"], r["endMs"],
@@ -104,6 +128,10 @@ class EventStore:
                                duplicates=dups, props=props)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
         apply_plan(tx, plan.writes)
-        if self.after_write is not None:
-            self.after_write(tx, plan)  # e.g. the journey engine: commits with the events or not at all
+        if self.after_write is not None:  # e.g. the journey engine: commits with the events or not at all
+            token = AFTER_WRITE_RETRY.set(context)
+            try:
+                self.after_write(tx, plan)
+            finally:
+                AFTER_WRITE_RETRY.reset(token)
         return plan

@@ -6,30 +6,63 @@ duplicate the store skips, so it can never advance or enroll anyone twice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from app.clock import Clock, SystemClock
+from app.graph.event_store import AFTER_WRITE_RETRY, AfterWriteFailed
 from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
 from app.journeys.conditions import matches_properties
 from app.journeys.engine import BUCKET_MS, Effects, EngineEvent, Enrollment, Walker
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver
+from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
 from graph_models.journey import CountSpec, JourneyDefinition
+from graph_models.principal import Principal
 from graph_models.segment import Group, Identify, Page, Screen, Track
 
 log = logging.getLogger("journeys.engine")
 SWEEP_BUCKETS = 1440  # minute buckets looked up per due-timer query (a day)
+T = TypeVar("T")
+ENGINE_PRINCIPAL = "journeys-engine"  # who the engine's own lifecycle changes are recorded as
+# Errors that retry the whole transaction (a conflict, the server away): never an engine failure.
+_RETRIED = (TransientError, ServiceUnavailable, SessionExpired, ConstraintError)
+
+
+@dataclass(frozen=True)
+class EngineFailure:
+    """One journey version failed on one event: recorded as an `EngineFailure` node, re-applied later.
+
+    `kind`: `engine` (the walker raised), `resolver`, `write` (writing the engine's changes failed, so the
+    batch was written again without this version) or `skipped` (an earlier event of the same unit of work
+    failed on this version, which was then skipped for the rest of it)."""
+
+    version_key: str
+    message_id: str
+    kind: str
+    error: str
+
+    @property
+    def failure_id(self) -> str:
+        return f"{self.version_key}/{self.message_id}"
+
+
+class EngineWriteFailed(AfterWriteFailed):
+    """Writing the engine's changes failed (the transaction is unusable): write the batch again with
+    these versions skipped; `context` maps each version key to (kind, error, the batch's messageIds)."""
 
 
 def engine_event(ev: AnyEvent, person_id: str, timestamp_ms: int) -> EngineEvent:
@@ -44,6 +77,21 @@ def engine_event(ev: AnyEvent, person_id: str, timestamp_ms: int) -> EngineEvent
         props = dict(ev.traits)
     name = ev.event if isinstance(ev, Track) else ev.type
     return EngineEvent(ev.messageId, person_id, name, ev.type, timestamp_ms, props)
+
+
+def stored_event(props: Mapping[str, Any], person_id: str) -> EngineEvent:
+    """An `Event` node's properties as the engine sees the event (for re-applying failures)."""
+    kind = str(props.get("type") or "track")
+    fields: dict[str, Any] = {}
+    if kind in ("track", "page", "screen"):
+        fields = json.loads(props.get("properties") or "{}")
+    if kind in ("page", "screen"):
+        fields.setdefault("name", props.get("name"))
+        fields.setdefault("category", props.get("category"))
+    if kind in ("identify", "group"):
+        fields = json.loads(props.get("traits") or "{}")
+    name = str(props.get("event") or "") if kind == "track" else kind
+    return EngineEvent(str(props["messageId"]), person_id, name, kind, int(props["timestampMs"]), fields)
 
 
 def version_key(journey_id: str, version: int) -> str:
@@ -74,11 +122,12 @@ class JourneyRuntime:
     """Loads published journeys, applies batches and due timers, writes the effects."""
 
     def __init__(self, driver: Driver, database: str, *, clock: Clock | None = None,
-                 resolver: ActionResolver | None = None) -> None:
+                 resolver: ActionResolver | None = None, failure_pause_after: int = 5) -> None:
         self.driver = driver
         self.database = database
         self.clock = clock or SystemClock()
         self.resolver = resolver or AcceptingResolver()
+        self.failure_pause_after = failure_pause_after  # open failures that pause a version (0: never)
         self.stats = EngineStats()
         self._definitions: dict[tuple[str, str], JourneyDefinition] = {}
         self._lock = threading.Lock()
@@ -113,12 +162,33 @@ class JourneyRuntime:
         return _Work(self, tx, self._versions(tx), traits)
 
     def after_ingest(self, tx: ManagedTransaction, plan: BatchPlan) -> Effects:
-        """Run the engine for a freshly written batch, inside the same transaction."""
+        """Run the engine for a freshly written batch, inside the same transaction.
+
+        A version that raises is undone and skipped for the rest of the batch, and the failure is written
+        as graph data (the events land regardless). If writing the engine's changes fails, the transaction
+        is unusable: `EngineWriteFailed` makes the store write the batch again, with `AFTER_WRITE_RETRY`
+        naming the versions to skip."""
         written = plan.result.written
         if not written:
             return Effects()
+        retry: Mapping[str, tuple[str, str, list[str]]] | None = AFTER_WRITE_RETRY.get()
         events = [engine_event(ev, w.personId, w.timestampMs) for ev, w in zip(plan.events, written, strict=True)]
-        persons = sorted({w.personId for w in written})
+        traits, enrollments = self._load_people(tx, sorted({w.personId for w in written}))
+        work = self._session(tx, traits)
+        for key, (kind, error, message_ids) in (retry or {}).items():
+            work.skip.add(key)
+            work.failures += [EngineFailure(key, m, kind, error) for m in message_ids]
+        survivors = {survivor for _, survivor in plan.result.merges}
+        for pid in sorted(survivors):
+            work.dedupe_after_merge(enrollments[pid], plan)
+        for event in events:
+            work.apply(event, enrollments[event.person_id])
+        self.stats.events += len(events)
+        return self._commit_guarded(work, dict(retry or {}))
+
+    def _load_people(self, tx: ManagedTransaction, persons: list[str]
+                     ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Enrollment]]]:
+        """Lock the persons, then read their traits and enrollments (`engine_load_people`)."""
         traits: dict[str, Mapping[str, Any]] = {}
         enrollments: dict[str, list[Enrollment]] = defaultdict(list)
         for r in tx.run(query("journeys/engine_load_people"), persons=persons):
@@ -127,14 +197,78 @@ class JourneyRuntime:
                 en = Enrollment.from_props(props)
                 en.person_id = r["personId"]
                 enrollments[r["personId"]].append(en)
+        return traits, enrollments
+
+    def _commit_guarded(self, work: _Work, retry: dict[str, tuple[str, str, list[str]]]) -> Effects:
+        """Write the unit of work and its failures. A failed write asks for the batch again without half
+        of the versions that had changes in it (all of them when one is left): each retry halves the
+        suspects, so with two versions the innocent one is written on the first retry."""
+        try:
+            work.release_live_keys()
+            fx = work.commit()
+            work.record_failures()
+            return fx
+        except _RETRIED:
+            raise
+        except Exception as exc:
+            suspects = sorted(work.versions_with_effects() - set(retry))
+            if not suspects:
+                raise
+            suspects = suspects[:(len(suspects) + 1) // 2]
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            log.error("writing journey effects failed (%s); writing the batch again without %s",
+                      error, ", ".join(suspects))
+            for key in suspects:
+                retry[key] = ("write", error, sorted(work.touched.get(key, set())))
+            raise EngineWriteFailed(retry) from exc
+
+    def reapply(self, journey_id: str, version: int, *, by: str = ENGINE_PRINCIPAL, chunk: int = 200
+                ) -> tuple[int, int, int]:
+        """Apply a version's open failures again (the version fixed, and published or archived), oldest event
+        first, `chunk` per transaction; each applied failure is resolved in the transaction that applies
+        it, so running it again does nothing twice. Stops at the first chunk where the version fails again.
+        Returns (re-applied, failed again, still open)."""
+        key = version_key(journey_id, version)
+        done = failed = 0
+        while True:
+            with self.driver.session(database=self.database) as session:
+                applied, again = session.execute_write(self._reapply_chunk, key, chunk, by)
+            done += applied
+            failed += again
+            if again or applied < chunk:
+                break
+        records = self.driver.execute_query(query("journeys/failures_count_open"), key=key,
+                                            database_=self.database).records
+        return done, failed, int(records[0]["open"]) if records else 0
+
+    def _reapply_chunk(self, tx: ManagedTransaction, key: str, limit: int, by: str) -> tuple[int, int]:
+        versions = self._versions(tx)
+        status = versions.status.get(key)
+        if status is None:
+            raise NotFound(f"no journey version {key}")
+        if status not in ("published", "archived"):
+            raise LifecycleError(f"{key} is {status}: publish (resume) it before re-applying its failures")
+        rows = tx.run(query("journeys/failures_open"), key=key, limit=limit).data()
+        if not rows:
+            return 0, 0
+        traits, enrollments = self._load_people(tx, sorted({r["personId"] for r in rows}))
         work = self._session(tx, traits)
-        survivors = {survivor for _, survivor in plan.result.merges}
-        for pid in sorted(survivors):
-            work.dedupe_after_merge(enrollments[pid], plan)
-        for event in events:
-            work.apply(event, enrollments[event.person_id])
-        self.stats.events += len(events)
-        return work.commit()
+        work.only = key
+        for r in rows:
+            work.apply(stored_event(r["event"], r["personId"]), enrollments[r["personId"]])
+        again = {f.failure_id for f in work.failures}
+        work.release_live_keys()
+        work.commit()
+        work.record_failures()
+        resolved = [r["failureId"] for r in rows if r["failureId"] not in again]
+        tx.run(query("journeys/failures_resolve"), ids=resolved, atMs=self.clock.now_ms(), by=by).consume()
+        return len(resolved), len(again)
+
+    def failures(self, journey_id: str, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """A journey's engine failures, newest first (`EngineFailureInfo` fields)."""
+        records = self.driver.execute_query(query("journeys/failures_list"), journeyId=journey_id, status=status,
+                                            limit=limit, database_=self.database).records
+        return [r.data() for r in records]
 
     def fire_due(self, limit: int = 500, now_ms: int | None = None, *, watermark: Watermark | None = None) -> int:
         """Fire every timer due at `now` (default: the clock), `limit` enrollments per transaction.
@@ -218,6 +352,10 @@ class _Work:
         self.effects = Effects()
         self._walkers: dict[str, Walker | None] = {}
         self._counts: dict[tuple[str, str, int], int] = {}
+        self.failures: list[EngineFailure] = []  # written by record_failures
+        self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
+        self.only: str | None = None  # re-applying failures: only this version runs
+        self.touched: dict[str, set[str]] = defaultdict(set)  # version key -> messageIds that changed it
 
     def _traits_of(self, person_id: str) -> Mapping[str, Any]:
         return self.traits.get(person_id, {})
@@ -236,6 +374,8 @@ class _Work:
     def walker(self, journey_id: str, version: int) -> Walker | None:
         """The walker for a version, or None when that version is paused (its people hold still)."""
         key = version_key(journey_id, version)
+        if key in self.skip or (self.only is not None and key != self.only):
+            return None
         if key not in self._walkers:
             status = self.versions.status.get(key)
             if status is None or status == "paused":
@@ -246,28 +386,133 @@ class _Work:
         return self._walkers[key]
 
     def dedupe_after_merge(self, enrollments: list[Enrollment], plan: BatchPlan) -> None:
-        """Two merged persons in the same journey: the earliest enrollment stays, the others exit."""
+        """Two merged persons in the same journey: the earliest enrollment stays, the others exit.
+
+        The merge cleared the moved enrollments' `liveKey`; the one that stays is written again so it
+        gets the survivor's key (after the others released theirs)."""
         by_journey: dict[str, list[Enrollment]] = defaultdict(list)
         for en in enrollments:
             if en.live:
                 by_journey[en.journey_id].append(en)
         at = max((w.timestampMs for w in plan.result.written), default=0)
+        trigger = plan.result.written[0].messageId if plan.result.written else "merge"
         for live in by_journey.values():
             live.sort(key=lambda e: (e.entered_at_ms, e.enrollment_id))
+            kept = live[0]
+            if self.walker(kept.journey_id, kept.version) is not None:
+                self.effects.touch(kept)
             for extra in live[1:]:
                 walker = self.walker(extra.journey_id, extra.version)
                 if walker is not None:
-                    walker.finish(extra, "exited", "merged_duplicate", max(at, extra.updated_at_ms), "merge")
+                    self.guarded(version_key(extra.journey_id, extra.version), trigger,
+                                 partial(walker.finish, extra, "exited", "merged_duplicate",
+                                         max(at, extra.updated_at_ms), "merge"), extra)
+
+    def guarded(self, key: str, message_id: str, fn: Callable[[], T], *enrollments: Enrollment,
+                kind: str = "engine") -> T | None:
+        """Run `fn` (engine or resolver work of version `key` on one event); None if it raised.
+
+        On an exception the enrollments given and every effects list/dict are put back as they were,
+        the failure is recorded against the version and the event, and the version is skipped for the
+        rest of this unit of work (its later events are recorded as `skipped`). Server errors that retry
+        the whole transaction (conflicts, the server away) pass through."""
+        if key in self.skip:
+            if not any(f.version_key == key and f.message_id == message_id for f in self.failures):
+                self.failures.append(EngineFailure(key, message_id, "skipped",
+                                                   "an earlier event of the same batch failed on this version"))
+            return None
+        saved = [(en, dict(vars(en))) for en in enrollments]
+        marks = _marks(self.effects)
+        try:
+            result = fn()
+        except _RETRIED:
+            raise
+        except Exception as exc:
+            for en, state in saved:
+                vars(en).clear()
+                vars(en).update(state)
+            _restore(self.effects, marks)
+            log.exception("journey version %s failed on %s; recorded and skipped for this batch", key, message_id)
+            self.skip.add(key)
+            self.failures.append(EngineFailure(key, message_id, kind, f"{type(exc).__name__}: {exc}"[:1000]))
+            return None
+        if _marks(self.effects) != marks:
+            self.touched[key].add(message_id)
+        return result
+
+    def versions_with_effects(self) -> set[str]:
+        """The versions this unit of work changes something in (suspects when writing it fails)."""
+        keys = {version_key(en.journey_id, en.version) for en in self.effects.enrollments.values()}
+        return keys | {version_key(a.journey_id, a.version) for a in self.effects.actions}
+
+    def release_live_keys(self) -> None:
+        """Clear `liveKey` on enrollments this unit of work ends, before any new one claims the key."""
+        ended = [en.enrollment_id for en in self.effects.enrollments.values()
+                 if not en.live and en.loaded_step is not None]
+        if ended:
+            self.tx.run(query("journeys/engine_release_live_keys"), ids=ended).consume()
+
+    def record_failures(self) -> None:
+        """Write the failures as `EngineFailure` nodes; pause versions with too many open ones."""
+        if not self.failures:
+            return
+        now = self.rt.clock.now_ms()
+        rows: dict[str, dict[str, Any]] = {}
+        for f in self.failures:  # the first failure of a (version, event) says why
+            rows.setdefault(f.failure_id, {
+                "failureId": f.failure_id, "versionKey": f.version_key, "messageId": f.message_id,
+                "props": {"failureId": f.failure_id, "versionKey": f.version_key, "messageId": f.message_id,
+                          "kind": f.kind, "error": f.error, "atMs": now}})
+        self.tx.run(query("journeys/engine_record_failures"), rows=list(rows.values())).consume()
+        limit = self.rt.failure_pause_after
+        keys = sorted({f.version_key for f in self.failures if f.kind != "skipped"})
+        if limit <= 0 or not keys:
+            return
+        for r in self.tx.run(query("journeys/engine_failure_counts"), keys=keys).data():
+            if r["status"] == "published" and r["open"] >= limit:
+                pause_for_failures(self.tx, self.rt, r["journeyId"], int(r["version"]), int(r["open"]))
+
+    def _on_event(self, en: Enrollment, event: EngineEvent) -> None:
+        walker = self.walker(en.journey_id, en.version)
+        if walker is not None and en.live:
+            walker.on_event(en, event)
+
+    def _enter(self, journey_id: str, version: int, event: EngineEvent, enrollments: list[Enrollment]
+               ) -> Enrollment | None:
+        walker = self.walker(journey_id, version)
+        if walker is not None and walker.wants(event, event.person_id, enrollments):
+            return walker.enter(event.person_id, event)
+        return None
+
+    def _concerns(self, journey_id: str, version: int, event: EngineEvent, enrollments: list[Enrollment]) -> bool:
+        """Could the event matter to a skipped version (a live enrollment on it, or its entry event)?"""
+        key = version_key(journey_id, version)
+        if key not in self.skip:
+            return True
+        if any(en.live and version_key(en.journey_id, en.version) == key for en in enrollments):
+            return True
+        try:
+            entry = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key]).entry.event
+        except _RETRIED:
+            raise
+        except Exception:
+            return True
+        return entry is None or entry == event.name
 
     def apply(self, event: EngineEvent, enrollments: list[Enrollment]) -> None:
         for en in list(enrollments):
-            walker = self.walker(en.journey_id, en.version)
-            if walker is not None and en.live:
-                walker.on_event(en, event)
+            key = version_key(en.journey_id, en.version)
+            if en.live and (self.only is None or key == self.only) and self.versions.status.get(key) != "paused":
+                self.guarded(key, event.message_id, partial(self._on_event, en, event), en)
         for journey_id, version in self.versions.published:
-            walker = self.walker(journey_id, version)
-            if walker is not None and walker.wants(event, event.person_id, enrollments):
-                enrollments.append(walker.enter(event.person_id, event))
+            key = version_key(journey_id, version)
+            if (self.only is not None and key != self.only) or not self._concerns(journey_id, version, event,
+                                                                                   enrollments):
+                continue
+            entered = self.guarded(key, event.message_id, partial(self._enter, journey_id, version, event,
+                                                                  enrollments))
+            if entered is not None:
+                enrollments.append(entered)
                 self.rt.stats.enrolled += 1
 
     def commit(self) -> Effects:
@@ -325,3 +570,34 @@ class _Work:
 
 
 
+
+
+def _marks(fx: Effects) -> dict[str, int]:
+    """The length of every list and dict of the effects (new fields included, whoever adds them)."""
+    return {f.name: len(v) for f in dataclasses.fields(fx) if isinstance(v := getattr(fx, f.name), list | dict)}
+
+
+def _restore(fx: Effects, marks: Mapping[str, int]) -> None:
+    """Drop what was appended or added to the effects since `marks` (dicts keep insertion order)."""
+    for name, size in marks.items():
+        value = getattr(fx, name)
+        if isinstance(value, list):
+            del value[size:]
+        else:
+            for extra in list(value)[size:]:
+                del value[extra]
+
+
+def pause_for_failures(tx: ManagedTransaction, rt: JourneyRuntime, journey_id: str, version: int, failures: int
+                       ) -> None:
+    """Pause a published version in the engine's transaction, with an AuditEntry like the lifecycle's."""
+    store = JourneyStore(rt.driver, rt.database, clock=rt.clock)
+    principal = Principal(name=ENGINE_PRINCIPAL, role="admin")
+    try:
+        store._lock_journey(tx, journey_id)
+        store._transition(tx, journey_id, version, principal, "pause", ["published"], "paused",
+                          lambda _v, now: {"pausedBy": ENGINE_PRINCIPAL, "pausedAtMs": now,
+                                           "pausedReason": f"{failures} engine failures"})
+    except LifecycleError:
+        return  # paused or archived meanwhile
+    log.error("journey %s v%d paused after %d engine failures", journey_id, version, failures)

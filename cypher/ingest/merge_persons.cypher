@@ -30,6 +30,10 @@ CALL (loser, survivor) {
   MATCH (loser)-[old:ENROLLED]->(en)
   MERGE (survivor)-[:ENROLLED]->(en)
   DELETE old
+  // Its liveKey named the loser; the survivor may hold a live one in the same journey. The journey
+  // engine, in this transaction, exits the duplicates and writes the kept one's key again.
+  SET en.personId = survivor.personId
+  REMOVE en.liveKey
 }
 CALL (loser, survivor) {
   MATCH (a:ActionRequest)-[old:FOR]->(loser)

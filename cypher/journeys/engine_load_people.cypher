@@ -1,8 +1,12 @@
-// Traits and enrollments of the persons in a batch. Their live enrollments are locked first with a
-// real write (a counter: setting a flag to the value it already has may not count as a change), so a
-// concurrent timer transaction conflicts instead of deciding on stale state. Params: $persons
+// Traits and enrollments of the persons in a batch. The person is locked first (a counter bump: setting a
+// value it already has may not count as a write), then its live enrollments, so a concurrent ingest or
+// timer transaction of the same person waits or conflicts instead of deciding on stale state (on Neo4j
+// reads take no locks). Params: $persons (sorted)
 UNWIND $persons AS pid
 MATCH (p:Person {personId: pid})
+SET p._rev = coalesce(p._rev, 0) + 1
+WITH pid, p
 OPTIONAL MATCH (p)-[:ENROLLED]->(en:Enrollment)
 FOREACH (x IN CASE WHEN en.status = 'active' THEN [en] ELSE [] END | SET x._rev = coalesce(x._rev, 0) + 1)
-RETURN pid AS personId, properties(p) AS traits, collect(properties(en)) AS enrollments
+WITH pid, p, collect(properties(en)) AS enrollments
+RETURN pid AS personId, properties(p) AS traits, enrollments
