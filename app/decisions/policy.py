@@ -13,8 +13,9 @@ rule that blocks it gives its outcome and the constraint that blocked it:
                                 until they end (DST-correct): `defer_until_ms`.
 5. caps         (`capped`)      every cap whose scope (channel, journey, tag, or all) matches: at most `max`
                                 chosen messages in the rolling window `(at - window, at]` or, with
-                                `calendar`, since local midnight `window` days back. Offers also have their
-                                own caps. Marketing only.
+                                `calendar`, since local midnight `window` days back. Messages chosen at a
+                                later time (a late event decided after them) count too. Offers also have
+                                their own caps. Marketing only.
 6. exclusion    (`excluded`)    another journey of the same exclusion group messaged the person within the
                                 group's window.
 7. arbitration  (`lost_arbitration`) one message per channel (or placement) per moment: candidates are
@@ -219,7 +220,7 @@ class _Rules:
             if not _cap_matches(cap, channel, c.journey_id, c.tags):
                 continue
             since = window_start_ms(c.at_ms, cap.window.ms, cap.calendar, st.zone)
-            used = sum(1 for s in st.history if since <= s.at_ms <= c.at_ms
+            used = sum(1 for s in st.history if since <= s.at_ms
                        and _cap_matches(cap, s.channel, s.journey_id, s.tags))
             if used >= cap.max:
                 kind = "calendar" if cap.calendar else "rolling"
@@ -228,7 +229,7 @@ class _Rules:
                         f"{used} already sent", None)
         for oc in c.offer_caps:
             since = c.at_ms - oc.window.ms + 1
-            used = sum(1 for s in st.history if s.offer_id == c.offer_id and since <= s.at_ms <= c.at_ms)
+            used = sum(1 for s in st.history if s.offer_id == c.offer_id and since <= s.at_ms)
             if used >= oc.max:
                 return ("capped", f"offer_cap:{c.offer_id}:{oc.id}",
                         f"the offer cap {oc.id} ({oc.max} per {oc.window.text}) is reached: {used} already shown",
@@ -239,7 +240,7 @@ class _Rules:
                     continue
                 since = c.at_ms - group.window.ms + 1
                 other = next((s for s in st.history if s.journey_id in group.journeys
-                              and s.journey_id != c.journey_id and since <= s.at_ms <= c.at_ms), None)
+                              and s.journey_id != c.journey_id and since <= s.at_ms), None)
                 if other is not None:
                     return ("excluded", f"exclusion:{group.id}",
                             f"{other.journey_id} already messaged the person within {group.window.text} "
