@@ -469,3 +469,37 @@ def test_cli_graph_commands(settings: Settings, graph: Driver, tmp_path: Any, mo
     assert statuses(graph, settings) == {1: "archived"}
     assert [a for _, _, a, _ in audit_actions(graph, settings)] == ["push", "submit", "approve", "publish",
                                                                      "archive"]
+
+
+# --- the example queries of cypher/README.md ("Constraints and placements") --------------------------------
+
+README_QUERIES = {
+    "rules": """
+MATCH (d:ConfigDocument {key: 'constraints/default'})
+MATCH (v:ConfigVersion {key: d.publishedKey})-[:HAS_CONSTRAINT]->(k:Constraint)
+OPTIONAL MATCH (k)-[:ON_CHANNEL]->(c:Channel)
+RETURN v.key AS version, k.constraintId AS rule, k.name AS meaning, collect(c.channelId) AS channels
+ORDER BY rule""",
+    "history": """
+MATCH (:ConfigDocument {key: 'placements/default'})-[:HAS_VERSION]->(v:ConfigVersion)-[:AUDITED]->(a:AuditEntry)
+RETURN v.version AS version, v.status AS status, a.action AS action, a.principal AS who, a.role AS role,
+       datetime({epochMillis: a.atMs}) AS at, a.detail AS detail
+ORDER BY a.atMs DESC, a.seq DESC""",
+    "offers": """
+MATCH (d:ConfigDocument {key: 'placements/default'})
+MATCH (:ConfigVersion {key: d.publishedKey})-[:HAS_PLACEMENT]->(p:Placement {placementId: 'home_banner'})
+MATCH (p)-[:OFFERS]->(o:Offer)
+RETURN o.offerId AS offer, o.template AS template, o.priority AS priority, o.score AS score, o.when AS eligibleWhen
+ORDER BY priority DESC, score DESC""",
+}
+
+
+def test_readme_queries(store: ConfigStore, graph: Driver, settings: Settings) -> None:
+    load_config_samples(store)
+    rules = rows(graph, settings, README_QUERIES["rules"])
+    assert len(rules) == 19 and {r["version"] for r in rules} == {"constraints/default@1"}
+    assert next(r for r in rules if r["rule"] == "cap:email-daily")["channels"] == ["email"]
+    history = rows(graph, settings, README_QUERIES["history"])
+    assert [h["action"] for h in history] == ["publish", "approve", "submit", "push"]
+    offers = rows(graph, settings, README_QUERIES["offers"])
+    assert [o["offer"] for o in offers] == ["upgrade-banner", "welcome-back"]
