@@ -22,6 +22,7 @@ from app.graph.schema import apply_schema
 from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
 from app.journeys.store import JourneyStore
+from app.journeys.watermark import GraphWatermark
 from app.runtime import (
     ApiServer,
     build_consumer,
@@ -98,7 +99,8 @@ def up(
                 console.print("sample configuration published: " + ", ".join(v.key for v in configs))
             engine = make_engine(settings, driver)
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
-            timers = TimerService(engine, interval_s=settings.timer_interval_s)
+            timers = TimerService(engine, interval_s=settings.timer_interval_s,
+                                  watermark=GraphWatermark.from_settings(driver, settings))
             timers.start()
             worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
             worker.start()
@@ -170,7 +172,8 @@ def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     try:
         prepare_infrastructure(settings, driver, bootstrap)
         engine = make_engine(settings, driver)
-        timers = TimerService(engine, interval_s=settings.timer_interval_s)
+        timers = TimerService(engine, interval_s=settings.timer_interval_s,
+                              watermark=GraphWatermark.from_settings(driver, settings))
         timers.start()
         build_consumer(settings, driver, bootstrap, engine=engine).run(_stop_on_signals())
     finally:

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from neo4j.exceptions import ClientError, DatabaseError
 
 from app.clock import Clock, SystemClock
@@ -29,6 +29,7 @@ from app.graph.event_store import EventStore
 from app.intake.normalize import AnyEvent, decode
 from app.intake.plan import BatchPlan
 from app.intake.rows import event_props
+from app.journeys.watermark import ProgressTracker, ProgressWriter
 from app.kafka import AckProducer, OutgoingMessage
 from consumers.dead_letter import dead_letter
 
@@ -105,6 +106,7 @@ class ConsumerConfig:
             "session.timeout.ms": self.session_timeout_ms,
             "heartbeat.interval.ms": self.heartbeat_ms,
             "max.poll.interval.ms": 300_000,
+            "enable.partition.eof": True,  # the caught-up signal for the watermark (never broker lag)
             **self.extra,
         }
 
@@ -130,7 +132,12 @@ class IngestConsumer:
         self._systemic: str | None = None  # the signature while every write fails the same way
         self._last_rejected: str | None = None  # signature of the last dead-lettered event, until a success
         self._consumer = Consumer(config.kafka_config())
-        self._consumer.subscribe([config.topic])
+        self._progress = ProgressTracker()
+        self._progress_writer = ProgressWriter(store.driver, store.database, config.group_id, config.topic)
+        self._partitions: int | None = None
+        self._last_idle: tuple[int, tuple[int, ...]] | None = None
+        self._consumer.subscribe([config.topic], on_assign=self._on_rebalance, on_revoke=self._on_rebalance,
+                                 on_lost=self._on_rebalance)
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop`: while batch N is written, batch N+1 is consumed and decoded in a worker.
@@ -143,9 +150,11 @@ class IngestConsumer:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as decoder:
             try:
                 while not stop.is_set():
+                    polled_at = self.clock.now_ms()
                     fetched = self._fetch(decoder, 0.05 if pending else self.config.poll_timeout_s)
                     if pending is not None and not self._finish(pending, stop):
                         break
+                    self._report_progress(pending, fetched, polled_at)
                     pending = fetched
             finally:
                 self.close()
@@ -157,7 +166,8 @@ class IngestConsumer:
         self.dlq.close()
 
     def _fetch(self, decoder: ThreadPoolExecutor, timeout: float) -> _Fetched | None:
-        messages = [m for m in self._consumer.consume(self.config.batch_size, timeout) if self._usable(m)]
+        messages = [m for m in self._consumer.consume(self.config.batch_size, timeout)
+                    if not self._end_of_partition(m) and self._usable(m)]
         if not messages:
             return None
         return _Fetched(messages, decoder.submit(self._decode, messages))
@@ -344,9 +354,58 @@ class IngestConsumer:
         for m in messages:
             if m.error() is None:
                 key = (m.topic() or "", m.partition() or 0)
+                self._progress.saw(key[1], eof=False)  # re-read later: not caught up
                 first[key] = min(first.get(key, m.offset() or 0), m.offset() or 0)
         for (topic, partition), offset in first.items():
             self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    # -- progress for the event-time watermark (app/journeys/watermark.py) ------------------------------
+    def _on_rebalance(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
+        self._progress.forget()  # a (re)assigned partition is caught up only after its next end signal
+
+    def _end_of_partition(self, msg: Message) -> bool:
+        """Track messages and end-of-partition signals per partition; True for the signal (not a message)."""
+        err = msg.error()
+        eof = err is not None and err.code() == KafkaError._PARTITION_EOF
+        if err is None or eof:
+            self._progress.saw(msg.partition() or 0, eof=eof)
+        return eof
+
+    def _partition_count(self) -> int | None:
+        if self._partitions is None:
+            try:
+                topic = self._consumer.list_topics(self.config.topic, timeout=5).topics.get(self.config.topic)
+                if topic is not None and topic.error is None and topic.partitions:
+                    self._partitions = len(topic.partitions)
+            except KafkaException as exc:
+                log.warning("no partition count for %s yet: %s", self.config.topic, exc)
+        return self._partitions
+
+    def _report_progress(self, done: _Fetched | None, fetched: _Fetched | None, polled_at: int) -> None:
+        """After `done` was written: its newest event time per partition, and an idle mark (`polled_at`) for
+        each assigned partition at its end with nothing in `fetched` (all fetched before it is applied).
+        A failure here only holds timers longer: it is logged, never raised."""
+        try:
+            batch: dict[int, int] = {}
+            if done is not None:
+                decoded = done.decoded.result()
+                batch = ProgressTracker.batch_rows(
+                    ((m.partition() or 0, int(decoded.props[ev.messageId]["timestampMs"])) for m, ev in decoded.pairs),
+                    self.clock.now_ms())
+            busy = {m.partition() or 0 for m in fetched.messages} if fetched is not None else set()
+            assigned = {tp.partition for tp in self._consumer.assignment() if tp.topic == self.config.topic}
+            idle = tuple(sorted(p for p in self._progress.at_end if p in assigned and p not in busy))
+            if not batch and (not idle or self._last_idle == (polled_at, idle)):
+                return
+            partitions = self._partition_count()
+            if partitions is None:
+                return
+            self._progress_writer.write(partitions, self._progress.rows(self._progress_writer.feed, batch, idle,
+                                                                        polled_at), self.clock.now_ms())
+            if idle:
+                self._last_idle = (polled_at, idle)
+        except Exception as exc:  # never stop ingest for the watermark: timers just hold a little longer
+            log.warning("recording consumer progress failed: %s: %s", type(exc).__name__, exc)
 
     def _commit(self, messages: list[Message]) -> None:
         latest: dict[tuple[str, int], int] = {}

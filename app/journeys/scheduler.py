@@ -1,5 +1,9 @@
 """Durable timers: due times live in the graph (`Enrollment.wakeAtMs`, indexed); an APScheduler job
-fires whatever is due, in batches. A restart loses nothing: the next run picks up every due timer."""
+fires whatever is due, in batches. A restart loses nothing: the next run picks up every due timer.
+
+Timers follow the events: each tick fires only up to the ingest feed's event-time watermark
+(`app/journeys/watermark.py`), so a timer never fires while events before its due time wait in Kafka.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +13,31 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.graph.driver import UNAVAILABLE
 from app.journeys.runtime import JourneyRuntime
+from app.journeys.watermark import Watermark
 
 log = logging.getLogger("journeys.timers")
 
 
 class TimerService:
-    """Runs `runtime.fire_due()` every `interval_s` seconds in a background thread."""
+    """Runs `runtime.fire_due(watermark=...)` every `interval_s` seconds in a background thread.
 
-    def __init__(self, runtime: JourneyRuntime, interval_s: float = 1.0, batch: int = 500) -> None:
+    `watermark` is required: `GraphWatermark.from_settings(driver, settings)` in the service;
+    `WallClock()` only where no consumer feeds the engine (benchmarks, tools).
+    """
+
+    def __init__(self, runtime: JourneyRuntime, interval_s: float = 1.0, batch: int = 500, *,
+                 watermark: Watermark) -> None:
         self.runtime = runtime
         self.batch = batch
+        self.watermark = watermark
         self.scheduler = BackgroundScheduler(daemon=True)
         self.scheduler.add_job(self.tick, "interval", seconds=interval_s, id="fire-due-timers",
                                max_instances=1, coalesce=True)
 
     def tick(self) -> int:
-        """Fire every due timer now (also callable directly, e.g. by tests)."""
+        """Fire every timer due now and covered by the watermark (also callable directly, e.g. by tests)."""
         try:
-            fired = self.runtime.fire_due(limit=self.batch)
+            fired = self.runtime.fire_due(limit=self.batch, watermark=self.watermark)
         except UNAVAILABLE as exc:  # the graph is away: the timers stay due and fire on a later tick
             log.warning("timer tick skipped, graph unavailable: %s", exc)
             return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from app.clock import FakeClock
 from app.journeys.loader import load_definition
 from app.journeys.runtime import JourneyRuntime
 from app.journeys.store import JourneyStore
+from app.journeys.watermark import GraphWatermark
 from app.runtime import build_consumer, make_engine
 from app.settings import Settings
 from consumers.ingest import IngestConsumer
@@ -46,6 +47,33 @@ class Harness:
     clock: FakeClock
     engine: JourneyRuntime
     consumer: IngestConsumer
+    watermark: GraphWatermark
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start_consumer(self) -> None:
+        """Start (or restart, in the same group) the consumer; on restart it reads from the committed offsets."""
+        if self._thread is not None:
+            return
+        if self._stop.is_set():  # a stopped consumer is closed: build a new one (same group)
+            self.consumer = build_consumer(self.settings, self.driver, self.settings.kafka_bootstrap or "",
+                                           clock=self.clock, engine=self.engine)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.consumer.run, args=(self._stop,), daemon=True)
+        self._thread.start()
+
+    def stop_consumer(self) -> None:
+        """Stop the consumer (it leaves the group); messages produced meanwhile wait in Kafka."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=30)
+        self._thread = None
+
+    def caught_up(self) -> None:
+        """Wait until the consumer has been idle (caught up) on every partition at the clock's current time."""
+        now = self.clock.now_ms()
+        wait_until(lambda: (self.watermark.read().idle_since() or now - 1) >= now)
 
     def send(self, *events: dict[str, Any]) -> None:
         before = self.consumer.stats.consumed
@@ -53,9 +81,11 @@ class Harness:
         wait_until(lambda: self.consumer.stats.consumed >= before + len(events))
 
     def advance(self, **delta: float) -> int:
-        """Move the clock and fire whatever timers are now due."""
+        """Move the clock, wait until the consumer has caught up at the new time (so the event-time
+        watermark has reached it, as in production), then fire whatever timers are now due under it."""
         self.clock.advance(**delta)
-        return self.engine.fire_due(now_ms=self.clock.now_ms())
+        self.caught_up()
+        return self.engine.fire_due(now_ms=self.clock.now_ms(), watermark=self.watermark)
 
     def enrollments(self, journey_id: str | None = None) -> list[dict[str, Any]]:
         return rows(self.driver, self.settings, """
@@ -76,14 +106,12 @@ class Harness:
 def harness(settings: Settings, driver: Driver, clock: FakeClock) -> Iterator[Harness]:
     engine = make_engine(settings, driver, clock=clock)
     consumer = build_consumer(settings, driver, settings.kafka_bootstrap or "", clock=clock, engine=engine)
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-    thread.start()
+    h = Harness(settings, driver, clock, engine, consumer, GraphWatermark.from_settings(driver, settings))
+    h.start_consumer()
     try:
-        yield Harness(settings, driver, clock, engine, consumer)
+        yield h
     finally:
-        stop.set()
-        thread.join(timeout=30)
+        h.stop_consumer()
 
 
 def canonical_journey_state(driver: Driver, settings: Settings) -> dict[str, list[dict[str, Any]]]:
