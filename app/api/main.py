@@ -6,7 +6,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
-from app.api import config, decisions, health, journeys, people, tracking
+from app.api import config, decisions, health, journeys, next_action, people, tracking
 from app.api.services import Services
 
 
@@ -33,6 +33,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(journeys.router)
     app.include_router(people.router)
     app.include_router(decisions.router)
+    app.include_router(next_action.router)
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
     app.include_router(config.router)

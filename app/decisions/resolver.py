@@ -108,13 +108,13 @@ class DecisionSession(ResolverSession):
         return self._placements or None
 
     def constraint_key(self, constraint_id: str | None) -> str | None:
-        key, _ = self.constraints()
-        if constraint_id is None or key == BUILTIN_CONSTRAINTS:
+        if constraint_id is None:
             return None
-        if constraint_id.startswith("offer_cap:"):
+        if constraint_id.startswith("offer_cap:") or (constraint_id == "arbitration" and self._placements):
             placements = self.placements()
             return f"{placements[0]}/{constraint_id}" if placements else None
-        return f"{key}/{constraint_id}"
+        key, _ = self.constraints()
+        return None if key == BUILTIN_CONSTRAINTS else f"{key}/{constraint_id}"
 
     # -- person state ----------------------------------------------------------------------------
     def load_people(self, person_ids: Sequence[str], at_ms: int, offer_windows: Sequence[int] = ()) -> None:
@@ -165,18 +165,18 @@ class DecisionSession(ResolverSession):
         candidates = []
         for v in verdicts:
             r = by_id[v.candidate_id]
-            props = self._verdict_props(v, did, key)
+            props = self.verdict_props(v, did, key)
             if v.chosen:
-                rendered = self._render(v.template, state, r.entry_properties, {
+                rendered = self.render(v.template, state, r.entry_properties, {
                     "id": r.journey_id, "version": r.version, "step": r.step_id, "variant": r.variant,
                 }, {}, {"decision_id": did, "action_id": r.action_id, "person_id": state.person_id})
-                props.update(_rendered_props(rendered))
+                props.update(rendered_props(rendered))
                 if v.channel == "in_app":
                     placement = r.content.get("placement")
                     props.update({"pickup": "pending", "expiresAtMs": r.at_ms + cs.in_app_ttl.ms,
                                   "placement": placement if isinstance(placement, str) else None})
             out[r.action_id] = ActionOutcome(r.action_id, v.outcome, v.reason, v.defer_until_ms, props)
-            candidates.append(self._candidate_row(did, v))
+            candidates.append(self.candidate_row(did, v))
         triggers = sorted({r.trigger for r in requests})
         self.recorded.append(Recorded(decision={
             "personId": state.person_id, "constraintKey": key, "placementsKey": None,
@@ -189,15 +189,15 @@ class DecisionSession(ResolverSession):
         return out
 
     # -- shared ----------------------------------------------------------------------------------
-    def _verdict_props(self, v: Verdict, did: str, key: str) -> dict[str, Any]:
+    def verdict_props(self, v: Verdict, did: str, key: str) -> dict[str, Any]:
         return {"rank": v.rank, "decisionId": did, "blockedBy": v.blocked_by, "channel": v.channel,
                 "template": v.template, "constraintVersion": key}
 
-    def _candidate_row(self, did: str, v: Verdict) -> dict[str, Any]:
+    def candidate_row(self, did: str, v: Verdict) -> dict[str, Any]:
         return {"decisionId": did, "actionId": v.candidate_id, "rank": v.rank, "outcome": v.outcome,
                 "reason": v.reason, "constraintKey": self.constraint_key(v.blocked_by)}
 
-    def _render(self, template_id: str, state: PersonState, event: Mapping[str, Any], journey: Mapping[str, Any],
+    def render(self, template_id: str, state: PersonState, event: Mapping[str, Any], journey: Mapping[str, Any],
                 offer: Mapping[str, Any], ids: Mapping[str, Any]) -> Rendered:
         template = self.catalog.get(template_id)
         if template is None:
@@ -220,5 +220,5 @@ class DecisionSession(ResolverSession):
         self.recorded = []
 
 
-def _rendered_props(rendered: Rendered) -> dict[str, Any]:
+def rendered_props(rendered: Rendered) -> dict[str, Any]:
     return {"rendered": rendered.to_json(), "renderErrors": json.dumps(rendered.errors) if rendered.errors else None}

@@ -6,4 +6,6 @@ CREATE CONSTRAINT config_document_key IF NOT EXISTS FOR (d:ConfigDocument) REQUI
 CREATE CONSTRAINT config_version_key IF NOT EXISTS FOR (v:ConfigVersion) REQUIRE v.key IS UNIQUE;
 CREATE CONSTRAINT constraint_key IF NOT EXISTS FOR (k:Constraint) REQUIRE k.key IS UNIQUE;
 CREATE CONSTRAINT suppression_list_id IF NOT EXISTS FOR (l:SuppressionList) REQUIRE l.listId IS UNIQUE;
-CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.decisionId IS UNIQUE
+CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (d:Decision) REQUIRE d.decisionId IS UNIQUE;
+CREATE CONSTRAINT placement_key IF NOT EXISTS FOR (p:Placement) REQUIRE p.key IS UNIQUE;
+CREATE CONSTRAINT offer_key IF NOT EXISTS FOR (o:Offer) REQUIRE o.key IS UNIQUE

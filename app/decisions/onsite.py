@@ -1,0 +1,203 @@
+"""Onsite decisions: the next action for a placement (`POST /v1/next-action`), decided and recorded in one
+write transaction under the same rules and the same per-person lock as journey messages.
+
+1. The person is found by reference (an unknown person gets "nothing", with no decision recorded).
+2. In-app messages that journeys chose for the person and that still wait for pickup come first (oldest
+   first): they were decided under the constraints when their step was reached, so they are not decided
+   again, only picked up.
+3. Otherwise every offer of the placement is a candidate: offers whose `when` condition fails are recorded
+   as `ineligible`; the rest go through the resolver's rules (`app/decisions/policy.py`), including the
+   offers' own caps, and the best-ranked one left is chosen and rendered.
+Every offer considered becomes an `ActionRequest` (kind `onsite`) linked to the `Decision`, like journey
+candidates, so caps count shown offers and `explain` reads both the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from app.clock import Clock, SystemClock, to_iso
+from app.decisions.people import find_person
+from app.decisions.policy import Candidate, ChannelOption, PersonState, decide
+from app.decisions.resolver import DecisionSession, Recorded, rendered_props
+from app.errors import PermanentError
+from app.graph.queries import query
+from app.journeys.catalog import TemplateCatalog, default_catalog
+from app.journeys.conditions import EvalContext, evaluate, matches_properties
+from graph_models.constraints import Offer, Placement
+from graph_models.journey import CountSpec
+
+
+class UnknownPlacement(PermanentError):
+    """No such placement in the published placements document (HTTP 404)."""
+
+    def __init__(self, message: str, *, reason: str = "unknown_placement") -> None:
+        super().__init__(message, reason=reason)
+
+
+@dataclass
+class NextAction:
+    """The answer: the chosen action (or None: nothing to show) and why, with the ids to track it by."""
+
+    placement: str
+    person_id: str | None
+    decision_id: str | None
+    action: dict[str, Any] | None
+    reasons: list[str] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+
+def new_decision_id() -> str:
+    return str(uuid.uuid4())
+
+
+class OnsiteResolver:
+    """Decides placements; handed the driver like the stores."""
+
+    def __init__(self, driver: Driver, database: str, clock: Clock | None = None, *,
+                 catalog: TemplateCatalog | None = None, new_id: Callable[[], str] = new_decision_id) -> None:
+        self.driver = driver
+        self.database = database
+        self.clock = clock or SystemClock()
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self.new_id = new_id
+
+    def next_action(self, ref: str, placement: str, context: Mapping[str, Any]) -> NextAction:
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(self._decide, ref, placement, dict(context))
+
+    def _decide(self, tx: ManagedTransaction, ref: str, placement_id: str, context: dict[str, Any]) -> NextAction:
+        now = self.clock.now_ms()
+        session = DecisionSession(tx, self.catalog)
+        placements = session.placements()
+        placement = placements[1].placement(placement_id) if placements else None
+        if placement is None:
+            raise UnknownPlacement(f"placement {placement_id!r} is not in the published placements document")
+        person_id = find_person(tx, ref)
+        if person_id is None:
+            return NextAction(placement_id, None, None, None, [f"no person is known by {ref!r}"])
+        windows = [c.window.ms for o in placement.offers for c in o.caps]
+        session.load_people([person_id], now, windows)
+        state = session.people.get(person_id)
+        if state is None:
+            return NextAction(placement_id, None, None, None, [f"no person is known by {ref!r}"])
+        did = self.new_id()
+        held = [r["request"] for r in tx.run(query("decisions/resolver_held_in_app"), personId=person_id,
+                                             placement=placement_id, nowMs=now)]
+        if held:
+            return self._pick_up(tx, session, placement, state, held[0], did, now)
+        return self._offers(tx, session, placement, state, context, did, now)
+
+    def _pick_up(self, tx: ManagedTransaction, session: DecisionSession, placement: Placement, state: PersonState,
+                 request: Mapping[str, Any], did: str, now: int) -> NextAction:
+        action_id = str(request["actionId"])
+        tx.run(query("decisions/resolver_pick_up"), rows=[{"actionId": action_id, "decisionId": did,
+                                                            "atMs": now}]).consume()
+        reason = f"held for pickup by {request.get('journeyId')} step {request.get('stepId')}"
+        self._record(session, state, placement, did, now, [{
+            "decisionId": did, "actionId": action_id, "rank": 1, "outcome": "chosen", "reason": reason,
+            "constraintKey": None}], context_trigger="api")
+        session.flush()
+        action = {"actionId": action_id, "source": "journey", "journeyId": request.get("journeyId"),
+                  "version": request.get("version"), "stepId": request.get("stepId"), "offerId": None,
+                  "channel": request.get("channel"), "template": request.get("template"),
+                  "content": _content(request.get("rendered"))}
+        return NextAction(placement.id, state.person_id, did, action, [reason])
+
+    def _offers(self, tx: ManagedTransaction, session: DecisionSession, placement: Placement, state: PersonState,
+                context: dict[str, Any], did: str, now: int) -> NextAction:
+        key, cs = session.constraints()
+        pkey = placements[0] if (placements := session.placements()) else ""
+        eligible: list[tuple[Offer, Candidate]] = []
+        rows: list[dict[str, Any]] = []
+        reasons: list[str] = []
+        ctx = EvalContext(properties=context, traits=state.traits, basis_ms=now,
+                          count=lambda spec, basis: _count(tx, state.person_id, spec, basis))
+        for offer in placement.offers:
+            action_id = f"{did}/{offer.id}"
+            if offer.when is not None and not evaluate(offer.when, ctx):
+                rows.append(self._offer_row(state, placement, offer, action_id, now, did, key, pkey, {
+                    "status": "ineligible", "reason": "its conditions do not hold for the person"}))
+                reasons.append(f"{offer.id}: its conditions do not hold for the person")
+                continue
+            eligible.append((offer, Candidate(
+                candidate_id=action_id, person_id=state.person_id, at_ms=now,
+                options=(ChannelOption(placement.channel, offer.template),), tags=tuple(offer.tags),
+                placement=placement.id, offer_id=offer.id, offer_priority=offer.priority, score=offer.score,
+                offer_caps=tuple(offer.caps))))
+        verdicts = decide([c for _, c in eligible], state, cs)
+        offers = {c.candidate_id: o for o, c in eligible}
+        candidate_rows = []
+        chosen: dict[str, Any] | None = None
+        for v in verdicts:
+            offer = offers[v.candidate_id]
+            props: dict[str, Any] = {**session.verdict_props(v, did, key), "status": v.outcome, "reason": v.reason,
+                                     "deferUntilMs": v.defer_until_ms}
+            if v.chosen:
+                rendered = session.render(v.template, state, context, {}, {"id": offer.id, "placement": placement.id},
+                                          {"decision_id": did, "action_id": v.candidate_id,
+                                           "person_id": state.person_id})
+                props.update(rendered_props(rendered))
+                chosen = {"actionId": v.candidate_id, "source": "offer", "journeyId": None, "version": None,
+                          "stepId": None, "offerId": offer.id, "channel": v.channel, "template": v.template,
+                          "content": _content(rendered.to_json())}
+            else:
+                reasons.append(f"{offer.id}: {v.reason}")
+            rows.append(self._offer_row(state, placement, offer, v.candidate_id, now, did, key, pkey, props))
+            candidate_rows.append(session.candidate_row(did, v))
+        candidate_rows += [{"decisionId": did, "actionId": r["props"]["actionId"], "rank": None,
+                            "outcome": "ineligible", "reason": r["props"]["reason"], "constraintKey": None}
+                           for r in rows if r["props"]["status"] == "ineligible"]
+        session.offer_rows.extend(rows)
+        self._record(session, state, placement, did, now, candidate_rows, context_trigger="api")
+        session.flush()
+        if not placement.offers:
+            reasons.append(f"placement {placement.id} has no offers")
+        summary = [{"actionId": r["props"]["actionId"], "offerId": r["props"]["offerId"],
+                    "outcome": r["props"]["status"], "reason": r["props"]["reason"], "rank": r["props"].get("rank")}
+                   for r in rows]
+        return NextAction(placement.id, state.person_id, did, chosen, [] if chosen else reasons, summary)
+
+    @staticmethod
+    def _offer_row(state: PersonState, placement: Placement, offer: Offer, action_id: str, now: int, did: str,
+                   key: str, placements_key: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+        props = {"actionId": action_id, "kind": "onsite", "offerId": offer.id, "placement": placement.id,
+                 "channel": placement.channel, "template": offer.template, "atMs": now, "personId": state.person_id,
+                 "priority": offer.priority, "score": offer.score, "tags": list(offer.tags) or None,
+                 "decisionId": did, "constraintVersion": key, **extra}
+        return {"personId": state.person_id, "offerKey": f"{placements_key}/{placement.id}/{offer.id}",
+                "props": props}
+
+    @staticmethod
+    def _record(session: DecisionSession, state: PersonState, placement: Placement, did: str, now: int,
+                candidates: list[dict[str, Any]], context_trigger: str) -> None:
+        key, _ = session.constraints()
+        placements = session.placements()
+        session.recorded.append(Recorded(decision={
+            "personId": state.person_id, "constraintKey": key,
+            "placementsKey": placements[0] if placements else None, "trigger": None, "versionKeys": [],
+            "props": {"decisionId": did, "kind": "onsite", "atMs": now, "at": to_iso(now), "personId": state.person_id,
+                      "constraintVersion": key, "placementsVersion": placements[0] if placements else None,
+                      "placement": placement.id, "trigger": context_trigger, "candidateCount": len(candidates),
+                      "chosenCount": sum(1 for c in candidates if c["outcome"] == "chosen")},
+        }, candidates=candidates))
+
+
+def _count(tx: ManagedTransaction, person_id: str, spec: CountSpec, basis_ms: int) -> int:
+    since = basis_ms - spec.within.ms if spec.within else 0
+    rows = tx.run(query("journeys/engine_count_events"), personId=person_id, event=spec.event, fromMs=since,
+                  toMs=basis_ms)
+    return sum(1 for r in rows if matches_properties(spec.where, json.loads(r["properties"] or "{}")))
+
+
+def _content(rendered: Any) -> dict[str, Any]:
+    if not isinstance(rendered, str):
+        return {}
+    data = json.loads(rendered)
+    return {k: data.get(k) for k in ("subject", "text", "html") if data.get(k) is not None}
