@@ -122,7 +122,8 @@ def test_consent_in_the_same_batch_as_the_action_and_channel_fallback(settings: 
                ev("p1", 1, "Promo", userId="cy"),
                ev("p2", 1, "Promo", userId="dee"))
     found = {r["user"]: (r["status"], r["channel"]) for r in rows(graph, settings, """
-        MATCH (a:ActionRequest)-[:FOR]->(p:Person) RETURN p.userId AS user, a.status AS status, a.channel AS channel""")}
+        MATCH (a:ActionRequest)-[:FOR]->(p:Person)
+        RETURN p.userId AS user, a.status AS status, a.channel AS channel""")}
     assert found == {"cy": ("chosen", "push"), "dee": ("chosen", "email")}
 
 
@@ -228,3 +229,41 @@ def test_concurrent_decisions_never_share_the_last_cap_slot(settings: Settings, 
     assert sorted(results).count("chosen") == 3 and results.count("capped") == 13
     assert scalar(graph, settings, "MATCH (a:ActionRequest {status: 'chosen'}) RETURN count(a)") == 3
     assert scalar(graph, settings, "MATCH (d:Decision)-[:CHOSE]->() RETURN count(d)") == 3
+
+
+def test_concurrent_ingest_transactions_through_the_journeys_share_no_cap_slot(settings: Settings, graph: Driver,
+                                                                               clock: FakeClock) -> None:
+    """Eight writers (a scaled-out consumer group) each commit a batch that makes the same person reach an
+    email step at once; the cap of two lets exactly two through, whatever the interleaving."""
+    from app.graph.event_store import EventStore
+    from app.intake.normalize import prepare, validate
+    from app.runtime import make_engine
+
+    publish_constraints(graph, settings, clock, {
+        "caps": [{"id": "email-two", "max": 2, "window": "1d", "scope": {"channel": "email"}}]})
+    publish(graph, settings, promo_journey(), clock)
+    with harness(settings, graph, clock) as h:  # the person exists before the race
+        h.send(ev("seed", 0, kind="identify", userId="zed", traits={"plan": "pro"}))
+    engine = make_engine(settings, graph, clock=clock)
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        store = EventStore(graph, settings.neo4j_database, session_gap_ms=1_800_000, clock=clock,
+                           after_write=engine.after_ingest)
+        raw = ev(f"race-{i}", 1 + i / 100, "Promo", userId="zed")
+        try:
+            barrier.wait(timeout=30)
+            store.write([validate(prepare(raw, received_at_ms=clock.now_ms(), default_message_id=raw["messageId"]))])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert errors == []
+    statuses = [s for _, s, _ in outcomes(graph, settings)]
+    assert sorted(statuses) == ["capped"] * 6 + ["chosen"] * 2
+    assert scalar(graph, settings, "MATCH (d:Decision) RETURN count(d)") == 8
