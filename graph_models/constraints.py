@@ -10,9 +10,9 @@ The defaults of `ConstraintSet()` are what applies before any version is publish
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from graph_models.journey import CHANNELS, Condition, Duration
 
@@ -39,6 +39,15 @@ def _channel(value: str) -> str:
     return value
 
 
+ConfigIdText = Annotated[str, AfterValidator(_config_id)]
+ChannelText = Annotated[str, AfterValidator(_channel)]
+def _positive_window(value: Duration) -> Duration:
+    return value.positive("window")
+
+
+Window = Annotated[Duration, AfterValidator(_positive_window)]
+
+
 class QuietHours(_Strict):
     """Local times (24h, in the person's zone) between which marketing on a channel waits; may cross midnight."""
 
@@ -53,14 +62,9 @@ class QuietHours(_Strict):
 
 
 class ChannelConfig(_Strict):
-    id: str
+    id: ChannelText
     requires_opt_in: bool = Field(default=False, description="marketing needs an explicit opt-in (e.g. SMS)")
     quiet_hours: QuietHours | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _channel(value)
 
 
 class CapScope(_Strict):
@@ -79,39 +83,21 @@ class CapScope(_Strict):
 class FrequencyCap(_Strict):
     """At most `max` chosen messages in `window` (rolling, or calendar days in the person's zone)."""
 
-    id: str
+    id: ConfigIdText
     max: int = Field(ge=0)
-    window: Duration
+    window: Window
     scope: CapScope = Field(default_factory=CapScope)
     calendar: bool = Field(default=False, description="count whole calendar days in the person's time zone")
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
-
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, value: Duration) -> Duration:
-        return value.positive("cap window")
 
 
 class ExclusionGroup(_Strict):
     """Journeys of which only one may message a person within `window`."""
 
-    id: str
+    id: ConfigIdText
     journeys: list[str] = Field(min_length=2)
-    window: Duration
+    window: Window
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
-
-    @field_validator("window")
-    @classmethod
-    def _positive(cls, value: Duration) -> Duration:
-        return value.positive("exclusion window")
 
 
 class GlobalControl(_Strict):
@@ -122,14 +108,9 @@ class GlobalControl(_Strict):
 
 
 class SuppressionListConfig(_Strict):
-    id: str
+    id: ConfigIdText
     channels: list[str] = Field(default_factory=list, description="[] blocks every channel")
     description: str = ""
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
 
     @field_validator("channels")
     @classmethod
@@ -176,7 +157,7 @@ def _default_channels() -> list[ChannelConfig]:
 class ConstraintSet(_Strict):
     """The constraints document (kind `constraints`)."""
 
-    id: str = "default"
+    id: ConfigIdText = "default"
     description: str = ""
     default_timezone: str = "UTC"
     channels: list[ChannelConfig] = Field(default_factory=_default_channels)
@@ -189,11 +170,6 @@ class ConstraintSet(_Strict):
     global_control: GlobalControl | None = None
     in_app_ttl: Duration = Field(default_factory=lambda: Duration.model_validate("7d"),
                                  description="how long a chosen in-app message waits for pickup")
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
 
     @field_validator("default_timezone")
     @classmethod
@@ -229,20 +205,15 @@ class ConstraintSet(_Strict):
 class OfferCap(_Strict):
     """A cap on one offer: shown (chosen) at most `max` times in `window` per person."""
 
-    id: str
+    id: ConfigIdText
     max: int = Field(ge=0)
-    window: Duration
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
+    window: Window
 
 
 class Offer(_Strict):
     """Something a placement may show: eligible when `when` holds (the journeys' condition language)."""
 
-    id: str
+    id: ConfigIdText
     template: str
     when: Condition | None = None
     priority: int = Field(default=50, ge=0, le=100)
@@ -250,22 +221,12 @@ class Offer(_Strict):
     tags: list[str] = Field(default_factory=list)
     caps: list[OfferCap] = Field(default_factory=list)
 
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
-
 
 class Placement(_Strict):
-    id: str
+    id: ConfigIdText
     channel: str = "in_app"
     description: str = ""
     offers: list[Offer] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
 
     @field_validator("channel")
     @classmethod
@@ -276,14 +237,9 @@ class Placement(_Strict):
 class PlacementSet(_Strict):
     """The placements document (kind `placements`)."""
 
-    id: str = "default"
+    id: ConfigIdText = "default"
     description: str = ""
     placements: list[Placement] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _config_id(value)
 
     @model_validator(mode="after")
     def _unique(self) -> PlacementSet:

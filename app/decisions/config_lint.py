@@ -248,9 +248,6 @@ def _placements(model: PlacementSet, catalog: TemplateCatalog | None) -> list[Co
                     out.append(ConfigIssue("duplicate_cap", f"{where}.caps[{k}].id",
                                            f"offer {offer.id!r} already has a cap {cap.id!r}"))
                 cap_ids.add(cap.id)
-                if cap.window.ms <= 0:
-                    out.append(ConfigIssue("cap_window", f"{where}.caps[{k}].window",
-                                           f"a cap window must be positive, got {cap.window.text!r}"))
                 if cap.max == 0:
                     out.append(ConfigIssue("cap_zero", f"{where}.caps[{k}].max",
                                            f"cap {cap.id!r} never lets offer {offer.id!r} show", WARNING))
