@@ -90,7 +90,7 @@ def _out(result: NextAction) -> NextActionOut:
                   "personId": result.person_id})
 
 
-@router.post("/next-action", response_model=NextActionOut, responses=responses(401, 404, 422, 503))
+@router.post("/next-action", response_model=NextActionOut, responses=responses(400, 401, 404, 422, 503))
 async def next_action(body: NextActionRequest, request: Request, services: ServicesDep,
                       resolver: ResolverDep) -> NextActionOut:
     """Decide the placement for the person now (offers, caps, consent, priorities), record the decision."""
