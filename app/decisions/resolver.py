@@ -88,6 +88,7 @@ class DecisionSession(ResolverSession):
         self.people: dict[str, PersonState] = {}
         self.recorded: list[Recorded] = []
         self.offer_rows: list[dict[str, Any]] = []
+        self.delivery_rows: list[dict[str, Any]] = []
 
     # -- configuration ---------------------------------------------------------------------------
     def constraints(self) -> tuple[str, ConstraintSet]:
@@ -175,6 +176,7 @@ class DecisionSession(ResolverSession):
                     placement = r.content.get("placement")
                     props.update({"pickup": "pending", "expiresAtMs": r.at_ms + cs.in_app_ttl.ms,
                                   "placement": placement if isinstance(placement, str) else None})
+                self.delivery_rows.append(delivery_row(r, v, did, props, rendered))
             out[r.action_id] = ActionOutcome(r.action_id, v.outcome, v.reason, v.defer_until_ms, props)
             candidates.append(self.candidate_row(did, v))
         triggers = sorted({r.trigger for r in requests})
@@ -210,14 +212,42 @@ class DecisionSession(ResolverSession):
         if self.offer_rows:
             self.tx.run(query("decisions/resolver_write_offer_requests"), rows=self.offer_rows).consume()
             self.offer_rows = []
-        if not self.recorded:
-            return
-        self.tx.run(query("decisions/resolver_write_decisions"),
-                    rows=[r.decision for r in self.recorded]).consume()
-        rows = [c for r in self.recorded for c in r.candidates]
-        if rows:
-            self.tx.run(query("decisions/resolver_write_candidates"), rows=rows).consume()
-        self.recorded = []
+        if self.recorded:
+            self.tx.run(query("decisions/resolver_write_decisions"),
+                        rows=[r.decision for r in self.recorded]).consume()
+            rows = [c for r in self.recorded for c in r.candidates]
+            if rows:
+                self.tx.run(query("decisions/resolver_write_candidates"), rows=rows).consume()
+            self.recorded = []
+        if self.delivery_rows:
+            self.tx.run(query("decisions/resolver_write_deliveries"), rows=self.delivery_rows).consume()
+            self.delivery_rows = []
+
+
+def delivery_id(action_id: str) -> str:
+    """Deterministic, so a replayed decision names the same delivery (and the provider sees the same key)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "journeys:delivery:" + action_id))
+
+
+def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any], rendered: Rendered
+                 ) -> dict[str, Any]:
+    """The outbox row of a chosen journey message: what the dispatcher sends and the ids that join it to the
+    event, enrollment and decision (every payload carries them)."""
+    dlv = delivery_id(r.action_id)
+    held = v.channel == "in_app"
+    payload = {"deliveryId": dlv, "decisionId": did, "actionId": r.action_id, "enrollmentId": r.enrollment_id,
+               "journeyId": r.journey_id, "version": r.version, "stepId": r.step_id, "variant": r.variant,
+               "personId": r.person_id, "channel": v.channel, "template": v.template, "triggerMessageId": r.trigger,
+               "content": {k: val for k, val in (("subject", rendered.subject), ("text", rendered.text),
+                                                 ("html", rendered.html)) if val is not None},
+               "data": r.content}
+    return {"actionId": r.action_id, "personId": r.person_id, "props": {
+        "deliveryId": dlv, "idempotencyKey": dlv, "status": "held" if held else "pending", "channel": v.channel,
+        "template": v.template, "actionId": r.action_id, "decisionId": did, "personId": r.person_id,
+        "journeyId": r.journey_id, "version": r.version, "stepId": r.step_id, "variant": r.variant,
+        "createdAtMs": r.at_ms, "dueAtMs": r.at_ms, "attempts": 0,
+        "expiresAtMs": props.get("expiresAtMs") if held else None,
+        "payload": json.dumps(payload, sort_keys=True, default=str)}}
 
 
 def rendered_props(rendered: Rendered) -> dict[str, Any]:

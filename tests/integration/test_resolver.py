@@ -104,6 +104,11 @@ def test_caps_consent_suppression_and_the_decision_graph(settings: Settings, gra
     assert {r["version"] for r in graph_rows} == {key}
     assert {r["journey"] for r in graph_rows} == {"promo@1"}
     assert graph_rows[0]["rendered"] and not graph_rows[1]["rendered"]
+    [outbox] = rows(graph, settings, """
+        MATCH (a:ActionRequest)-[:DELIVERED_BY]->(d:Delivery)-[:TO]->(p:Person)
+        RETURN p.userId AS user, d.status AS status, d.idempotencyKey = d.deliveryId AS keyed, d.payload AS payload""")
+    assert (outbox["user"], outbox["status"], outbox["keyed"]) == ("ann", "pending", True)
+    assert '"triggerMessageId": "p1"' in outbox["payload"] and '"decisionId"' in outbox["payload"]
     # a suppression list blocks everything, transactional included
     graph.execute_query("""MATCH (p:Person {userId: 'ann'}) MERGE (l:SuppressionList {listId: 'legal-hold'})
                            MERGE (p)-[:SUPPRESSED {reason: 'test', atMs: 0}]->(l)""",
