@@ -99,6 +99,7 @@ def up(
                 console.print("sample configuration published: " + ", ".join(v.key for v in configs))
             engine = make_engine(settings, driver)
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
+            services.consumer_status = consumer.status  # /health reports the consumer (paused, systemic)
             timers = TimerService(engine, interval_s=settings.timer_interval_s,
                                   watermark=GraphWatermark.from_settings(driver, settings))
             timers.start()
