@@ -61,6 +61,24 @@ class Settings(BaseSettings):
     kafka_port: int = Field(default=9092, ge=1, le=65535, alias="JOURNEYS_KAFKA_PORT")
     arcadedb_http_port: int = Field(default=2480, ge=1, le=65535, alias="JOURNEYS_ARCADEDB_HTTP_PORT")
 
+    # Delivery outbox dispatcher (issue 7, app/channels/dispatcher.py).
+    channel_adapters: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: {c: "log" for c in ("email", "sms", "push", "webhook", "crm")} | {"in_app": "in_app"},
+        alias="JOURNEYS_CHANNEL_ADAPTERS",
+        description="channel:adapter pairs (log, webhook, smtp, kafka, in_app); default: every channel to log")
+    dispatch_interval_s: float = Field(default=0.5, gt=0, alias="JOURNEYS_DISPATCH_INTERVAL_S")
+    dispatch_batch_size: int = Field(default=100, ge=1, le=5000, alias="JOURNEYS_DISPATCH_BATCH_SIZE")
+    dispatch_workers: int = Field(default=8, ge=1, le=256, alias="JOURNEYS_DISPATCH_WORKERS",
+                                  description="concurrent sends per dispatcher")
+    dispatch_lease_s: float = Field(default=60.0, gt=0, alias="JOURNEYS_DISPATCH_LEASE_S",
+                                    description="a claimed delivery is re-sent after this if never recorded")
+    dispatch_max_attempts: int = Field(default=8, ge=1, le=100, alias="JOURNEYS_DISPATCH_MAX_ATTEMPTS")
+    dispatch_backoff_base_s: float = Field(default=2.0, gt=0, alias="JOURNEYS_DISPATCH_BACKOFF_BASE_S")
+    dispatch_backoff_max_s: float = Field(default=3600.0, gt=0, alias="JOURNEYS_DISPATCH_BACKOFF_MAX_S")
+    rate_limits: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict, alias="JOURNEYS_RATE_LIMITS",
+        description="token buckets: channel:email=10/s,channel:email=300/m,adapter:webhook=50/s")
+
     # hide_input_in_errors: a bad JOURNEYS_API_KEYS / NEO4J_PASSWORD must not be echoed into logs.
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", hide_input_in_errors=True)
 
@@ -76,6 +94,27 @@ class Settings(BaseSettings):
     def _parse_api_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_api_keys(value, "JOURNEYS_API_KEYS")
+        return value
+
+    @field_validator("channel_adapters", mode="before")
+    @classmethod
+    def _parse_channel_adapters(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs: dict[str, str] = {}
+            for item in (x.strip() for x in value.split(",") if x.strip()):
+                channel, sep, adapter = item.partition(":")
+                if not sep or not channel.strip() or not adapter.strip():
+                    raise ValueError(f"JOURNEYS_CHANNEL_ADAPTERS: {item!r} is not channel:adapter")
+                pairs[channel.strip()] = adapter.strip()
+            return pairs
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        if isinstance(value, str):
+            from app.channels.ratelimit import parse_rate_limits
+            return parse_rate_limits(value)
         return value
 
     @property

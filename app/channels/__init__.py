@@ -1,0 +1,1 @@
+"""Delivery outbox: the dispatcher, the adapter interface and the adapter registry."""
