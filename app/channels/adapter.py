@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-Outcome = Literal["sent", "retryable", "permanent"]
+# "held": the adapter keeps the message for pickup (in_app): leave the Delivery held, record no failure.
+Outcome = Literal["sent", "retryable", "permanent", "held"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class SendResult:
     status_code: int | None = None
     error: str = ""
     provider_id: str | None = None
+    retry_after_s: float | None = None  # the provider's Retry-After (retryable): wait at least this long
 
 
 @runtime_checkable
