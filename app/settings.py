@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -9,13 +10,20 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.channels.adapters.settings import ChannelAdapterSettings
 from graph_models.principal import ApiKey, parse_api_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-class Settings(BaseSettings):
-    """Everything the service reads from its environment."""
+def default_data_dir() -> Path:
+    """Per-user data of the embedded servers: `$XDG_DATA_HOME/journeys`, else `~/.local/share/journeys`."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "journeys"
+
+
+class Settings(ChannelAdapterSettings, BaseSettings):
+    """Everything the service reads from its environment (channel adapter settings: the mixin)."""
 
 
     neo4j_uri: str | None = Field(default=None, description="Bolt URI; unset means start the embedded server")
@@ -54,7 +62,8 @@ class Settings(BaseSettings):
         default=5, ge=0, alias="JOURNEYS_ENGINE_FAILURE_PAUSE_AFTER",
         description="open engine failures (events a journey version failed on) that pause the version; 0: never")
 
-    data_dir: Path = Field(default=REPO_ROOT / ".data", alias="JOURNEYS_DATA_DIR")
+    data_dir: Path = Field(default_factory=default_data_dir, alias="JOURNEYS_DATA_DIR",
+                           description="data and logs of the embedded graph server and broker")
     api_host: str = Field(default="127.0.0.1", alias="JOURNEYS_API_HOST")
     api_port: int = Field(default=8088, ge=1, le=65535, alias="JOURNEYS_API_PORT")
     bolt_port: int = Field(default=7687, ge=1, le=65535, alias="JOURNEYS_BOLT_PORT")
@@ -78,6 +87,24 @@ class Settings(BaseSettings):
     rate_limits: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=dict, alias="JOURNEYS_RATE_LIMITS",
         description="token buckets: channel:email=10/s,channel:email=300/m,adapter:webhook=50/s")
+
+    # Measurement (issue 7, app/measurement/).
+    measurement_topic: str = Field(default="journeys.measurements", alias="JOURNEYS_MEASUREMENT_TOPIC",
+                                   description="Kafka topic of the measurement stream (schema journeys.measurement/v1)")
+    measurement_relay: bool = Field(default=True, alias="JOURNEYS_MEASUREMENT_RELAY",
+                                    description="`journeys up` runs the measurement relay (outbox -> Kafka)")
+    measurement_relay_interval_s: float = Field(default=1.0, gt=0, alias="JOURNEYS_MEASUREMENT_RELAY_INTERVAL_S")
+    measurement_lease_s: float = Field(default=30.0, gt=0, alias="JOURNEYS_MEASUREMENT_LEASE_S",
+                                       description="a claimed outbox batch is published again after this if "
+                                                   "never deleted")
+    callbacks_secret: str | None = Field(default=None, alias="JOURNEYS_CALLBACKS_SECRET",
+                                         description="HMAC secret of signed delivery callbacks "
+                                                     "(X-Journeys-Signature); unset: Bearer API keys only")
+    metrics_consumer_lag: bool = Field(default=False, alias="JOURNEYS_METRICS_CONSUMER_LAG",
+                                       description="export consumer lag from broker high watermarks (only where "
+                                                   "they are true; the embedded Tansu's are not)")
+    log_format: str = Field(default="text", pattern="^(text|json)$", alias="JOURNEYS_LOG_FORMAT",
+                            description="`json`: one JSON object per log line with messageId/decision/delivery ids")
 
     # hide_input_in_errors: a bad JOURNEYS_API_KEYS / NEO4J_PASSWORD must not be echoed into logs.
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", hide_input_in_errors=True)
