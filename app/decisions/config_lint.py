@@ -20,11 +20,12 @@ from pydantic import ValidationError
 from app.errors import PermanentError
 from app.journeys.catalog import TemplateCatalog
 from app.journeys.loader import JourneyInvalid, _read, validation_issues
+from app.resources import package_path
 from graph_models.constraints import CONFIG_KINDS, CONFIG_MODELS, ConfigKind, ConfigModel, ConstraintSet, PlacementSet
 
 ERROR = "error"
 WARNING = "warning"
-EXAMPLES_DIR = Path(__file__).with_name("examples")
+EXAMPLES_DIR = package_path("app.decisions", "examples")
 # Channels that do not reach a person's device at a time of day: quiet hours and opt-in make no sense there.
 NON_PERSONAL_CHANNELS = ("webhook", "crm")
 DAY_MS = 86_400_000

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
-from pathlib import Path
 
-from app.settings import REPO_ROOT
+from app.resources import cypher_dir
 
-CYPHER_DIR = Path(os.environ.get("JOURNEYS_CYPHER_DIR", REPO_ROOT / "cypher"))
+# The installed `journeys_cypher` package (the checkout's `cypher/` folder), or JOURNEYS_CYPHER_DIR.
+CYPHER_DIR = cypher_dir()
 
 
 @cache

@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
+from app.resources import package_path
 from graph_models.journey import CHANNELS
 
-DEFAULT_TEMPLATES = Path(__file__).with_name("templates.yaml")
+DEFAULT_TEMPLATES = package_path("app.journeys", "templates.yaml")
 
 
 # Which body parts each channel has: `text` everywhere, a `subject` (push: the title) and `html` (email only).

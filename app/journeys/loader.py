@@ -21,11 +21,12 @@ from pydantic_core import ErrorDetails
 from app.errors import PermanentError
 from app.journeys.catalog import TemplateCatalog
 from app.journeys.lint import ERROR, LintIssue, lint
+from app.resources import package_path
 from graph_models import journey as journey_models
 from graph_models.journey import JourneyDefinition, journey_json_schema
 
-EXAMPLES_DIR = Path(__file__).with_name("examples")
-SCHEMA_PATH = Path(__file__).with_name("journey.schema.json")
+EXAMPLES_DIR = package_path("app.journeys", "examples")
+SCHEMA_PATH = package_path("app.journeys", "journey.schema.json")
 
 
 class JourneyInvalid(PermanentError):
