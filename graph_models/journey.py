@@ -322,6 +322,23 @@ Step = Annotated[
 WAITING_TYPES = ("wait", "wait_for_event")
 
 
+class Goal(_Strict):
+    """A conversion goal: the person performs `event` (matching `where`) within `within` after entering the
+    journey (`after: entry`) or after its first chosen message (`after: message`, of `step` if given)."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
+    event: str
+    where: list[PropertyCondition] = Field(default_factory=list)
+    within: Duration = Field(default_factory=lambda: Duration.model_validate("7d"))
+    after: Literal["entry", "message"] = "entry"
+    step: StepId | None = Field(default=None, description="after: message - only messages of this action step")
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: Duration) -> Duration:
+        return value.positive("goal window")
+
+
 class JourneyDefinition(_Strict):
     """One journey file."""
 
@@ -333,6 +350,7 @@ class JourneyDefinition(_Strict):
     steps: list[Step] = Field(min_length=1)
     exit: list[ExitCriterion] = Field(default_factory=list)
     timeout: Duration | None = Field(default=None, description="global: leave after this long in the journey")
+    goals: list[Goal] = Field(default_factory=list, description="conversion goals (results and lift)")
 
     @field_validator("timeout")
     @classmethod
@@ -348,6 +366,14 @@ class JourneyDefinition(_Strict):
                 raise ValueError(f"duplicate step id {step.id!r}")
             seen.add(step.id)
         return steps
+
+    @field_validator("goals")
+    @classmethod
+    def _unique_goals(cls, goals: list[Goal]) -> list[Goal]:
+        ids = [g.id for g in goals]
+        if len(set(ids)) != len(ids):
+            raise ValueError("goal ids must be unique")
+        return goals
 
     def step(self, step_id: str) -> Any:
         for step in self.steps:

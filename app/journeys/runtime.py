@@ -30,6 +30,7 @@ from app.journeys.engine import BUCKET_MS, Effects, EngineEvent, Enrollment, Wal
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
+from app.measurement.outbox import engine_records, write_records
 from graph_models.journey import CountSpec, JourneyDefinition
 from graph_models.principal import Principal
 from graph_models.segment import Group, Identify, Page, Screen, Track
@@ -564,6 +565,7 @@ class _Work:
                            "reason": outcomes.get(a.action_id, ActionOutcome(a.action_id, "")).reason or None}}
                 for a in fx.actions
             ]).consume()
+        write_records(self.tx, engine_records(fx, outcomes), self.rt.clock.now_ms())  # measurement outbox
         self.rt.stats.transitions += len(fx.visits)
         self.rt.stats.actions += len(fx.actions)
         return fx
