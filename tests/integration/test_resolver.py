@@ -272,3 +272,42 @@ def test_concurrent_ingest_transactions_through_the_journeys_share_no_cap_slot(s
     statuses = [s for _, s, _ in outcomes(graph, settings)]
     assert sorted(statuses) == ["capped"] * 6 + ["chosen"] * 2
     assert scalar(graph, settings, "MATCH (d:Decision) RETURN count(d)") == 8
+
+
+def test_a_failing_resolver_is_an_error_outcome_and_loses_no_event(settings: Settings, graph: Driver,
+                                                                   clock: FakeClock) -> None:
+    """The resolver raising is recorded as the outcome `error`; the step goes on by `on_blocked`; the events land."""
+    from app.journeys.runtime import JourneyRuntime
+    from app.runtime import build_consumer
+    from tests.conftest import wait_until
+    from tests.integration.support import produce_events
+
+    class Broken:
+        def decide(self, requests: Any) -> Any:
+            raise RuntimeError("constraint store unreachable")
+
+        def flush(self) -> None:
+            return None
+
+    class BrokenResolver:
+        def session(self, tx: ManagedTransaction) -> Broken:
+            return Broken()
+
+    publish(graph, settings, promo_journey(on_blocked="blocked"), clock)
+    engine = JourneyRuntime(graph, settings.neo4j_database, clock=clock, resolver=BrokenResolver())
+    consumer = build_consumer(settings, graph, settings.kafka_bootstrap or "", clock=clock, engine=engine)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        produce_events(settings, [ev("p1", 0, "Promo", userId="hal")])
+        wait_until(lambda: consumer.stats.consumed >= 1)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert consumer.stats.dead_lettered == 0
+    assert scalar(graph, settings, "MATCH (e:Event {messageId: 'p1'}) RETURN count(e)") == 1
+    [action] = rows(graph, settings, "MATCH (a:ActionRequest) RETURN a.status AS status, a.reason AS reason")
+    assert action["status"] == "error" and "constraint store unreachable" in action["reason"]
+    [en] = rows(graph, settings, "MATCH (en:Enrollment)-[:AT]->(s:Step) RETURN s.stepId AS step, en.status AS st")
+    assert (en["step"], en["st"]) == ("blocked", "completed")
