@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from typing import Annotated
@@ -18,6 +19,7 @@ from app.cli_journey import journey_app
 from app.cli_people import people_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
+from app.discovery import RuntimeInfo, discover, nothing_running, remove_runtime, write_runtime
 from app.graph.schema import apply_schema
 from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
@@ -41,6 +43,19 @@ app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
 console = Console()
+
+
+@app.callback()
+def _find_running(ctx: typer.Context) -> None:
+    """Every command but `up` finds a running `journeys up` when NEO4J_URI / KAFKA_BOOTSTRAP are unset."""
+    if ctx.invoked_subcommand in (None, "up"):
+        return
+    try:
+        data_dir = get_settings().data_dir
+    except ValueError:  # invalid settings: the command itself reports them
+        return
+    if discover(data_dir, os.environ) is not None:
+        get_settings.cache_clear()  # read NEO4J_URI / KAFKA_BOOTSTRAP again
 
 
 def _stop_on_signals() -> threading.Event:
@@ -68,7 +83,8 @@ def api_bind(settings: Settings, host: str | None, port: int | None) -> tuple[st
 
 def _require(settings: Settings) -> tuple[str, str]:
     if not settings.neo4j_uri or not settings.kafka_bootstrap:
-        console.print("[red]NEO4J_URI and KAFKA_BOOTSTRAP must be set (or use `journeys up`).[/red]")
+        console.print(f"[red]NEO4J_URI and KAFKA_BOOTSTRAP must be set (or use `journeys up`): "
+                      f"{nothing_running(settings.data_dir)}[/red]")
         raise typer.Exit(2)
     return settings.neo4j_uri, settings.kafka_bootstrap
 
@@ -108,12 +124,16 @@ def up(
             bind_host, bind_port = api_bind(settings, host, port)
             api = ApiServer(services, bind_host, bind_port)
             api.start()
+            write_runtime(settings.data_dir, RuntimeInfo(pid=os.getpid(), boltUri=ends.bolt_uri,
+                                                         kafkaBootstrap=ends.bootstrap,
+                                                         apiUrl=f"http://{bind_host}:{bind_port}"))
             _banner(settings, ends.bolt_uri, ends.bootstrap, bind_host, bind_port)
             while not stop.wait(0.5):
                 if not worker.is_alive():
                     console.print("[red]consumer stopped unexpectedly; shutting down[/red]")
                     break
         finally:
+            remove_runtime(settings.data_dir, os.getpid())
             stop.set()
             if timers is not None:
                 timers.stop()
@@ -133,8 +153,7 @@ def _banner(settings: Settings, bolt: str, bootstrap: str, host: str, port: int)
     table.add_row("Journey API (Bearer)", ", ".join(f"{k.name} ({k.role})" for k in settings.api_keys)
                   + (f"; dev key: {dev_keys[0].key}" if dev_keys else ""))
     table.add_row("Graph (Bolt)", f"{bolt}  user {settings.neo4j_user}, database {settings.neo4j_database}")
-    if settings.neo4j_uri is None:
-        table.add_row("Graph studio", f"http://127.0.0.1:{settings.arcadedb_http_port}")
+    table.add_row("Graph explorer", f"http://{host}:{port}/explore  (Bearer key asked once)")
     table.add_row("Kafka", f"{bootstrap}  topics {settings.events_topic}, {settings.dlq_topic}")
     table.add_row("Data", str(settings.data_dir))
     console.print(table)
@@ -189,7 +208,7 @@ def schema_apply() -> None:
     settings = get_settings()
     uri, _ = _require(settings) if settings.kafka_bootstrap else (settings.neo4j_uri, "")
     if not uri:
-        console.print("[red]NEO4J_URI must be set[/red]")
+        console.print(f"[red]NEO4J_URI must be set: {nothing_running(settings.data_dir)}[/red]")
         raise typer.Exit(2)
     driver = connect(settings, uri)
     try:

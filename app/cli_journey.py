@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.discovery import nothing_running
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, LintIssue, lint
@@ -129,7 +130,8 @@ def _principal(name: str, role: str) -> Principal:
 
 def _require_graph(settings: Settings) -> str:
     if not settings.neo4j_uri:
-        console.print("[red]NEO4J_URI must be set (the journey commands need only the graph).[/red]")
+        console.print(f"[red]NEO4J_URI must be set (the journey commands need only the graph): "
+                      f"{escape(nothing_running(settings.data_dir))}[/red]")
         raise typer.Exit(2)
     return settings.neo4j_uri
 

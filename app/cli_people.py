@@ -24,6 +24,7 @@ from app.decisions.person_state import (
     check_reason,
     check_status,
 )
+from app.discovery import nothing_running
 from app.runtime import connect
 from app.settings import get_settings
 
@@ -48,7 +49,8 @@ def _store() -> Iterator[PersonStateStore]:
     """A store on NEO4J_URI; an unknown person prints and exits 1."""
     settings = get_settings()
     if not settings.neo4j_uri:
-        console.print("[red]NEO4J_URI must be set (the people commands need only the graph).[/red]")
+        console.print(f"[red]NEO4J_URI must be set (the people commands need only the graph): "
+                      f"{escape(nothing_running(settings.data_dir))}[/red]")
         raise typer.Exit(2)
     driver = connect(settings, settings.neo4j_uri)
     try:
