@@ -17,6 +17,7 @@ from app.api.main import create_app
 from app.cli_config import config_app
 from app.cli_journey import journey_app
 from app.cli_people import people_app
+from app.cli_settings import settings_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
 from app.discovery import RuntimeInfo, discover, nothing_running, remove_runtime, write_runtime
@@ -42,6 +43,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
+app.add_typer(settings_app, name="settings")
 console = Console()
 
 
