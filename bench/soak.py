@@ -41,6 +41,11 @@ DAY_MS = 86_400_000
 Log = Callable[[str], None]
 
 
+def say(line: str) -> None:
+    """Print a progress line now (not at exit when stdout is a file)."""
+    print(line, flush=True)
+
+
 @dataclass
 class SoakConfig:
     events: int = 100_000
@@ -205,7 +210,7 @@ def read_dlq(bootstrap: str, topic: str, timeout_s: float = 60.0) -> list[str]:
         while seen < high and time.monotonic() < deadline:
             for msg in consumer.consume(100, 0.5):
                 if msg.error() is None:
-                    seen = msg.offset() + 1
+                    seen = (msg.offset() or 0) + 1
                     raw = msg.key()
                     keys.append(raw.decode() if isinstance(raw, bytes) else str(raw))
     finally:
@@ -236,6 +241,12 @@ class ConsumerProcess:
             self.proc = subprocess.Popen([sys.executable, "-m", "app.cli", "consume"], env=self.env,
                                          stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.starts += 1
+
+    def ensure_running(self) -> None:
+        """Raise if the process ended without being told to (a crash: its log tail says why)."""
+        if self.proc is not None and self.proc.poll() is not None:
+            tail = self.log_path.read_text(errors="replace").splitlines()[-5:]
+            raise RuntimeError(f"consumer exited by itself with code {self.proc.returncode}: " + " | ".join(tail))
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -359,9 +370,12 @@ def check_graph(driver: Driver, settings: Settings, stream: Stream, dlq_keys: li
         c - 1 for c in dlq.values() if c > 1)
 
 
-def _wait(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.5) -> None:
+def _wait(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.5,
+          running: tuple[ConsumerProcess, ...] = ()) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
+        for proc in running:
+            proc.ensure_running()
         if time.monotonic() > deadline:
             raise TimeoutError(f"soak: {what} not reached within {timeout:.0f}s")
         time.sleep(interval)
@@ -375,7 +389,7 @@ def _count_or(driver: Driver, database: str, default: int) -> int:
 
 
 def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cfg: SoakConfig,
-             log: Log = print) -> Report:
+             log: Log = say) -> Report:
     """Run the whole soak on fresh topics and group (the graph should be empty); return the report."""
     t0 = time.monotonic()
     report = Report()
@@ -403,7 +417,10 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
         log("servers not started here: skipping the graph and broker restarts")
     cut1 = int(total * (0.6 if restarts or cfg.two_consumers else 1.0))
     cut2 = int(total * 0.8) if restarts else cut1
-    valid_of = lambda part: sum(1 for m in part if not m.key.startswith("soak-invalid-"))  # noqa: E731
+
+    def valid_of(part: list[Planned]) -> int:
+        return sum(1 for m in part if not m.key.startswith("soak-invalid-"))
+
     logs = Path(settings.data_dir) / f"soak-{suffix}"
     logs.mkdir(parents=True, exist_ok=True)
     first = ConsumerProcess(settings, logs / "consumer-1.log", cfg.batch_size)
@@ -418,12 +435,16 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             if cfg.kills else []
         for k, point in enumerate(points, 1):
             at_start = _count_or(driver, db, 0)
-            _wait(f"kill {k} point", lambda p=point, s=at_start: (c := _count_or(driver, db, 0)) >= p and c > s,
-                  cfg.timeout_s, 0.2)
+
+            def reached(point: int = point, at_start: int = at_start) -> bool:
+                count = _count_or(driver, db, 0)
+                return count >= point and count > at_start
+
+            _wait(f"kill {k} point", reached, cfg.timeout_s, 0.2, (first,))
             time.sleep(rng.uniform(0, 0.5))
             first.kill9()
             first.start()
-        _wait("phase 1 consumed", lambda: _count_or(driver, db, 0) >= target1, cfg.timeout_s)
+        _wait("phase 1 consumed", lambda: _count_or(driver, db, 0) >= target1, cfg.timeout_s, running=(first,))
         report.timings["phase 1 (kills)"] = time.monotonic() - t0
         log(f"phase 1: {target1} events, {len(points)} SIGKILLs, {time.monotonic() - t0:.0f}s")
         if restarts and stack is not None:
@@ -434,7 +455,8 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             target = target1 + valid_of(part[:half])
             if cfg.graph_restart:
                 _wait("progress before the graph restart",
-                      lambda: _count_or(driver, db, 0) >= target1 + max(1, (target - target1) // 4), cfg.timeout_s, 0.2)
+                      lambda: _count_or(driver, db, 0) >= target1 + max(1, (target - target1) // 4), cfg.timeout_s, 0.2,
+                      (first,))
                 graph = stack.processes[0]
                 graph.stop()
                 time.sleep(5)
@@ -442,7 +464,8 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
                     report.violations.append("consumer exited while the graph server was down")
                 graph.start()
                 log(f"graph server restarted; consumer alive: {first.alive()}")
-            _wait("graph restart: resumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s)
+            _wait("graph restart: resumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s,
+                  running=(first,))
             if cfg.broker_restart:
                 # Tansu keeps messages in memory: drain what was produced (and its dead letters) first.
                 dlq_keys += read_dlq(bootstrap, settings.dlq_topic)
@@ -456,7 +479,8 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
                 log(f"broker restarted (in-memory: topics recreated); consumer alive: {first.alive()}")
             produce(bootstrap, settings.events_topic, part[half:])
             target += valid_of(part[half:])
-            _wait("phase 2 consumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s)
+            _wait("phase 2 consumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s,
+                  running=(first,))
             report.timings["phase 2 (graph + broker restarts)"] = time.monotonic() - t1
             log(f"phase 2: {valid_of(part)} events, {time.monotonic() - t1:.0f}s")
         # Phase 3: two consumers in one group; cross-partition merges land on both.
@@ -465,7 +489,8 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             second.start()
             time.sleep(3)
         produce(bootstrap, settings.events_topic, msgs[cut2:])
-        _wait("everything consumed", lambda: _count_or(driver, db, 0) >= len(stream.valid_ids), cfg.timeout_s)
+        _wait("everything consumed", lambda: _count_or(driver, db, 0) >= len(stream.valid_ids), cfg.timeout_s,
+              running=(first, second) if cfg.two_consumers else (first,))
         time.sleep(3)  # let the timer services run on the final watermark
         report.timings["phase 3 (two consumers)"] = time.monotonic() - t3
         log(f"phase 3: {valid_of(msgs[cut2:])} events, {time.monotonic() - t3:.0f}s")
@@ -483,7 +508,7 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
     return report
 
 
-def print_report(report: Report, log: Log = print) -> None:
+def print_report(report: Report, log: Log = say) -> None:
     width = max(len(k) for k in report.counts) if report.counts else 10
     for name, value in report.counts.items():
         log(f"  {name:<{width}}  {value}")
@@ -520,7 +545,7 @@ def main() -> None:
             report = run_soak(settings, driver, found.stack, cfg)
         finally:
             driver.close()
-    print(f"soak: {args.events} events, {args.kills} kills")
+    say(f"soak: {args.events} events, {args.kills} kills")
     print_report(report)
     sys.exit(1 if report.violations else 0)
 
