@@ -84,6 +84,12 @@ class Settings(ChannelAdapterSettings, BaseSettings):
     dispatch_max_attempts: int = Field(default=8, ge=1, le=100, alias="JOURNEYS_DISPATCH_MAX_ATTEMPTS")
     dispatch_backoff_base_s: float = Field(default=2.0, gt=0, alias="JOURNEYS_DISPATCH_BACKOFF_BASE_S")
     dispatch_backoff_max_s: float = Field(default=3600.0, gt=0, alias="JOURNEYS_DISPATCH_BACKOFF_MAX_S")
+    dispatch_lookback_min: int = Field(
+        default=15, ge=11, le=1440, alias="JOURNEYS_DISPATCH_LOOKBACK_MIN",
+        description="the dispatcher's cursor trails the clock by this many minutes (late writes move it back)")
+    dispatch_pause_recheck_s: float = Field(
+        default=5.0, gt=0, alias="JOURNEYS_DISPATCH_PAUSE_RECHECK_S",
+        description="deliveries held by a kill switch are looked at again after this long")
     rate_limits: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=dict, alias="JOURNEYS_RATE_LIMITS",
         description="token buckets: channel:email=10/s,channel:email=300/m,adapter:webhook=50/s")

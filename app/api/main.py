@@ -6,7 +6,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
-from app.api import config, decisions, health, journeys, next_action, people, tracking
+from app.api import config, decisions, deliveries, health, journeys, next_action, people, tracking
 from app.api.services import Services
 
 
@@ -37,6 +37,7 @@ def create_app(services: Services) -> FastAPI:
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
     app.include_router(config.router)
+    app.include_router(deliveries.router)
     for error in config.ERROR_STATUS:
         app.add_exception_handler(error, config.config_error)
     for unavailable in (ServiceUnavailable, SessionExpired, TransientError):

@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from app.channels.adapter import Adapter, OutboundMessage, SendResult
+from app.clock import Clock
 from app.errors import PermanentError
 from app.settings import Settings
 
@@ -17,7 +18,7 @@ class AdapterConfigError(PermanentError):
     """A channel maps to an unknown adapter, or an adapter's settings are invalid."""
 
 
-def _make(name: str, settings: Settings) -> Adapter:
+def _make(name: str, settings: Settings, clock: Clock | None) -> Adapter:
     if name == "log":
         from app.channels.adapters.log import LogAdapter
         return LogAdapter()
@@ -29,7 +30,7 @@ def _make(name: str, settings: Settings) -> Adapter:
             return _HeldInApp()
         raise AdapterConfigError(f"adapter {name!r} is not available: {exc}", reason="adapter_config") from exc
     try:
-        adapter: Adapter = make_adapter(name, settings)
+        adapter: Adapter = make_adapter(name, settings, clock=clock)
     except AdapterConfigError:
         raise
     except (ValueError, KeyError, TypeError, PermanentError) as exc:
@@ -49,13 +50,13 @@ class _HeldInApp:
         return None
 
 
-def build_adapters(settings: Settings) -> dict[str, Adapter]:
+def build_adapters(settings: Settings, clock: Clock | None = None) -> dict[str, Adapter]:
     """One adapter per channel (adapters shared between channels mapped to the same name); fails fast."""
     by_name: dict[str, Adapter] = {}
     out: dict[str, Adapter] = {}
     for channel, name in sorted(settings.channel_adapters.items()):
         if name not in by_name:
-            by_name[name] = _make(name, settings)
+            by_name[name] = _make(name, settings, clock)
         out[channel] = by_name[name]
     return out
 

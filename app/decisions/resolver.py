@@ -221,6 +221,9 @@ class DecisionSession(ResolverSession):
             self.recorded = []
         if self.delivery_rows:
             self.tx.run(query("decisions/resolver_write_deliveries"), rows=self.delivery_rows).consume()
+            pending = [r["props"]["dueBucket"] for r in self.delivery_rows if r["props"]["status"] == "pending"]
+            if pending:  # a late (backfilled) delivery pulls the dispatcher's cursor back; usual ones write nothing
+                self.tx.run(query("channels/cursor_lower"), bucket=min(pending)).consume()
             self.delivery_rows = []
 
 
@@ -247,6 +250,8 @@ def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any
         "journeyId": r.journey_id, "version": r.version, "stepId": r.step_id, "variant": r.variant,
         "createdAtMs": r.at_ms, "dueAtMs": r.at_ms, "attempts": 0,
         "expiresAtMs": props.get("expiresAtMs") if held else None,
+        # the dispatcher's minute bucket (equality-indexed): when due, or for held in-app the expiry minute
+        "dueBucket": (props.get("expiresAtMs") or r.at_ms) // 60_000 if held else r.at_ms // 60_000,
         "payload": json.dumps(payload, sort_keys=True, default=str)}}
 
 
