@@ -14,7 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app.api.main import create_app
+from app.channels.service import DispatchService
 from app.cli_config import config_app
+from app.cli_delivery import delivery_app, dispatch
 from app.cli_journey import journey_app
 from app.cli_people import people_app
 from app.cli_settings import settings_app
@@ -43,6 +45,8 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
+app.add_typer(delivery_app, name="delivery")
+app.command("dispatch")(dispatch)
 app.add_typer(settings_app, name="settings")
 console = Console()
 
@@ -108,6 +112,7 @@ def up(
         worker: threading.Thread | None = None
         api = None
         timers: TimerService | None = None
+        dispatcher: DispatchService | None = None
         try:
             prepare_infrastructure(settings, driver, ends.bootstrap)
             if settings.load_samples:
@@ -121,6 +126,8 @@ def up(
             timers = TimerService(engine, interval_s=settings.timer_interval_s,
                                   watermark=GraphWatermark.from_settings(driver, settings))
             timers.start()
+            dispatcher = DispatchService(settings, driver)  # default: every channel to the log adapter
+            dispatcher.start()
             worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
             worker.start()
             bind_host, bind_port = api_bind(settings, host, port)
@@ -139,6 +146,8 @@ def up(
             stop.set()
             if timers is not None:
                 timers.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
             if api is not None:
                 api.stop()
             if worker is not None:
