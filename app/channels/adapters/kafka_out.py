@@ -9,7 +9,7 @@ after a crash produces a second record with the same key and `idempotency-key`: 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -38,13 +38,13 @@ class KafkaOutAdapter:
     name = "kafka"
 
     def __init__(self, *, bootstrap: str, topic: str, timeout_s: float = 15.0, create_topic: bool = True,
-                 partitions: int = 6) -> None:
+                 partitions: int = 6, producer_config: dict[str, Any] | None = None) -> None:
         if create_topic:
             ensure_topics(bootstrap, {topic: partitions})
         self.topic = topic
         self._timeout_s = timeout_s
         self._producer = AckProducer(bootstrap, extra={"message.timeout.ms": int(timeout_s * 1000),
-                                                       "enable.idempotence": True})
+                                                       "enable.idempotence": True, **(producer_config or {})})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KafkaOutAdapter:
