@@ -6,7 +6,18 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
-from app.api import config, decisions, deliveries, health, journeys, next_action, people, tracking
+from app.api import (
+    callbacks,
+    config,
+    decisions,
+    deliveries,
+    health,
+    journeys,
+    next_action,
+    people,
+    results,
+    tracking,
+)
 from app.api.services import Services
 
 
@@ -34,6 +45,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(people.router)
     app.include_router(decisions.router)
     app.include_router(next_action.router)
+    app.include_router(callbacks.router)
+    app.include_router(results.router)
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
     app.include_router(config.router)
