@@ -25,7 +25,7 @@ BEGIN = "<!-- settings-table:begin (generated: journeys settings reference --wri
 END = "<!-- settings-table:end -->"
 
 GRAPH_COMMANDS = ("up", "serve", "consume", "schema apply", "journey", "config", "people")
-DELIVERY = ("up",)
+DELIVERY = ("up", "dispatch")
 # (field-name prefix, commands); the first match wins, so longer prefixes come first.
 COMMAND_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("neo4j_", GRAPH_COMMANDS),
