@@ -276,3 +276,4 @@ def test_unknown_adapters_fail_and_in_app_holds() -> None:
     assert isinstance(adapter, InAppAdapter)
     result = adapter.send(outbound("in_app"))
     assert result.outcome == "held" and "next-action" in result.error
+    assert make_adapter("log", Settings()).send(outbound("sms")).outcome == "sent"

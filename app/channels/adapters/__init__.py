@@ -63,13 +63,16 @@ def make_adapter(name: str, settings: Settings, *, clock: Clock | None = None) -
         return WebhookAdapter.from_settings(settings, channels, clock=clock)
     if name == "smtp":
         from app.channels.adapters.smtp import SmtpAdapter
-        return SmtpAdapter.from_settings(settings)
+        return SmtpAdapter.from_settings(settings, clock=clock)
     if name == "kafka":
         from app.channels.adapters.kafka_out import KafkaOutAdapter
         return KafkaOutAdapter.from_settings(settings)
     if name == "in_app":
         from app.channels.adapters.in_app import InAppAdapter
         return InAppAdapter()
+    if name == "log":  # the dispatcher's built-in stand-in (app/channels/adapters/log.py)
+        from app.channels.adapters.log import LogAdapter
+        return LogAdapter()
     raise AdapterSettingsError("JOURNEYS_CHANNEL_ADAPTERS", f"unknown adapter {name!r} (known: "
                                f"{', '.join((*ADAPTER_NAMES, 'log'))})")
 
