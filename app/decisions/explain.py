@@ -390,7 +390,8 @@ def candidate_from_row(r: Mapping[str, Any]) -> CandidateView:
     constraint_id = r.get("constraintId") or r.get("blockedBy")
     if constraint_id:
         config = _json(r.get("constraintConfig"))
-        blocked = ConstraintRef(constraintId=constraint_id, kind=r.get("constraintKind"), name=r.get("constraintName"),
+        kind = r.get("constraintKind") or constraint_id.partition(":")[0]
+        blocked = ConstraintRef(constraintId=constraint_id, kind=kind, name=r.get("constraintName"),
                                 key=r.get("constraintKey"), config=config if isinstance(config, dict) else None)
     rendered = _json(r.get("rendered"))
     errors = r.get("renderErrors")

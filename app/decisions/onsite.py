@@ -171,17 +171,20 @@ class OnsiteResolver:
                  "channel": placement.channel, "template": offer.template, "atMs": now, "personId": state.person_id,
                  "priority": offer.priority, "score": offer.score, "tags": list(offer.tags) or None,
                  "decisionId": did, "constraintVersion": key, **extra}
-        return {"personId": state.person_id, "offerKey": f"{placements_key}/{placement.id}/{offer.id}",
-                "props": props}
+        # No edge to the shared Offer node (concurrent requests would all write to it): `offerKey` names it.
+        return {"personId": state.person_id, "props": {**props, "offerKey": f"{placements_key}/{placement.id}/"
+                                                                            f"{offer.id}"}}
 
     @staticmethod
     def _record(session: DecisionSession, state: PersonState, placement: Placement, did: str, now: int,
                 candidates: list[dict[str, Any]], context_trigger: str) -> None:
         key, _ = session.constraints()
         placements = session.placements()
+        # Onsite decisions are written by many concurrent requests: no UNDER edges to the two shared
+        # ConfigVersion nodes (the keys are properties; reads look them up by key).
         session.recorded.append(Recorded(decision={
-            "personId": state.person_id, "constraintKey": key,
-            "placementsKey": placements[0] if placements else None, "trigger": None, "versionKeys": [],
+            "personId": state.person_id, "constraintKey": None, "placementsKey": None, "trigger": None,
+            "versionKeys": [],
             "props": {"decisionId": did, "kind": "onsite", "atMs": now, "at": to_iso(now), "personId": state.person_id,
                       "constraintVersion": key, "placementsVersion": placements[0] if placements else None,
                       "placement": placement.id, "trigger": context_trigger, "candidateCount": len(candidates),

@@ -42,6 +42,7 @@ from app.graph.queries import query
 from app.journeys.catalog import TemplateCatalog, default_catalog
 from app.journeys.engine import ActionRequest
 from app.journeys.resolver import ActionOutcome, ResolverSession
+from app.metrics import DECISION_SECONDS
 from graph_models.constraints import ConstraintSet, PlacementSet
 
 BUILTIN_CONSTRAINTS = "constraints/default@builtin"
@@ -111,7 +112,7 @@ class DecisionSession(ResolverSession):
     def constraint_key(self, constraint_id: str | None) -> str | None:
         if constraint_id is None:
             return None
-        if constraint_id.startswith("offer_cap:") or (constraint_id == "arbitration" and self._placements):
+        if constraint_id.startswith("offer_cap:"):
             placements = self.placements()
             return f"{placements[0]}/{constraint_id}" if placements else None
         key, _ = self.constraints()
@@ -138,6 +139,7 @@ class DecisionSession(ResolverSession):
             )
 
     # -- journeys --------------------------------------------------------------------------------
+    @DECISION_SECONDS.time()
     def decide(self, requests: Sequence[ActionRequest]) -> dict[str, ActionOutcome]:
         """Decide one moment's requests, person by person."""
         if not requests:
@@ -196,8 +198,11 @@ class DecisionSession(ResolverSession):
                 "template": v.template, "constraintVersion": key}
 
     def candidate_row(self, did: str, v: Verdict) -> dict[str, Any]:
+        # Losing arbitration is a ranking, not a rule: no BLOCKED_BY edge (it would make one node that every
+        # concurrent decision writes to); `blockedBy: 'arbitration'` and CONSIDERED.rank say it.
+        blocked = None if v.blocked_by == "arbitration" else v.blocked_by
         return {"decisionId": did, "actionId": v.candidate_id, "rank": v.rank, "outcome": v.outcome,
-                "reason": v.reason, "constraintKey": self.constraint_key(v.blocked_by)}
+                "reason": v.reason, "constraintKey": self.constraint_key(blocked)}
 
     def render(self, template_id: str, state: PersonState, event: Mapping[str, Any], journey: Mapping[str, Any],
                 offer: Mapping[str, Any], ids: Mapping[str, Any]) -> Rendered:

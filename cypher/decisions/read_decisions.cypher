@@ -1,11 +1,12 @@
-// Decisions by id with their person, trigger event, configuration versions and journey versions (no
-// candidates: see read_decision_candidates). Params: $decisionIds (list of strings)
+// Decisions by id with their person, trigger event, configuration versions (by the keys the decision holds:
+// onsite decisions have no UNDER edge) and journey versions (no candidates: see read_decision_candidates). Params: $decisionIds (list of strings)
 UNWIND $decisionIds AS decisionId
 MATCH (d:Decision {decisionId: decisionId})
 OPTIONAL MATCH (d)-[:FOR]->(p:Person)
 OPTIONAL MATCH (d)-[:TRIGGERED_BY]->(e:Event)
 WITH d, p, e
-OPTIONAL MATCH (d)-[:UNDER]->(cv:ConfigVersion)
+OPTIONAL MATCH (cv:ConfigVersion)
+WHERE cv.key IN [d.constraintVersion, d.placementsVersion]
 WITH d, p, e, collect(CASE WHEN cv IS NULL THEN null ELSE {key: cv.key, kind: cv.kind, id: cv.id,
      version: cv.version, status: cv.status} END) AS configVersions
 OPTIONAL MATCH (d)-[:IN_VERSION]->(jv:JourneyVersion)

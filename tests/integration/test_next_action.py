@@ -75,7 +75,7 @@ def test_offers_conditions_caps_and_the_decision_graph(settings: Settings, graph
         assert decision.status_code in (200, 401)  # the read API's own tests cover its answers
     found = rows(graph, settings, """
         MATCH (d:Decision {kind: 'onsite'})-[c:CONSIDERED]->(a:ActionRequest)-[:FOR]->(p:Person {userId: 'tia'})
-        OPTIONAL MATCH (a)-[:OFFERED]->(o:Offer)
+        OPTIONAL MATCH (o:Offer {key: a.offerKey})
         OPTIONAL MATCH (a)-[:BLOCKED_BY]->(k:Constraint)
         RETURN d.placement AS placement, a.offerId AS offer, c.outcome AS outcome, o.offerId AS node,
                k.constraintId AS blocked ORDER BY d.atMs, a.offerId""")
