@@ -6,6 +6,8 @@ from __future__ import annotations
 import email
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -20,12 +22,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from pydantic import SecretStr
 
 from app.channels.adapter import OutboundMessage
 from app.channels.adapters import make_adapter
 from app.channels.adapters.kafka_out import KafkaOutAdapter
 from app.channels.adapters.smtp import SmtpAdapter
 from app.channels.adapters.webhook import WebhookAdapter, verify_signature
+from app.channels.registry import build_adapters, close_adapters
 from app.settings import Settings
 from tests.integration.support import read_topic
 
@@ -237,8 +241,10 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 
 
 def smtp(port: int, **extra: Any) -> SmtpAdapter:
-    settings = Settings(JOURNEYS_SMTP_HOST="127.0.0.1", JOURNEYS_SMTP_PORT=port, JOURNEYS_SMTP_SECURITY="none",
-                        JOURNEYS_SMTP_FROM="Journeys <news@journeys.example>", JOURNEYS_SMTP_TIMEOUT_S=5, **extra)
+    values: dict[str, Any] = {"JOURNEYS_SMTP_HOST": "127.0.0.1", "JOURNEYS_SMTP_PORT": port,
+                              "JOURNEYS_SMTP_SECURITY": "none", "JOURNEYS_SMTP_TIMEOUT_S": 5,
+                              "JOURNEYS_SMTP_FROM": "Journeys <news@journeys.example>", **extra}
+    settings = Settings(**values)
     adapter = make_adapter("smtp", settings)
     assert isinstance(adapter, SmtpAdapter)
     return adapter
@@ -304,6 +310,43 @@ def test_smtp_auth_and_a_server_that_is_down(smtp_server: tuple[Mailbox, int]) -
     assert unreachable.outcome == "retryable" and "ConnectionRefused" in unreachable.error
 
 
+@pytest.fixture(scope="module")
+def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for 127.0.0.1 (openssl CLI)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_smtp_starttls_and_implicit_tls(tls_context: ssl.SSLContext) -> None:
+    mailbox = Mailbox()
+    starttls_port, ssl_port = free_port(), free_port()
+    starttls = Controller(mailbox, hostname="127.0.0.1", port=starttls_port, tls_context=tls_context,
+                          require_starttls=True)
+    implicit = Controller(mailbox, hostname="127.0.0.1", port=ssl_port, ssl_context=tls_context)
+    starttls.start()
+    implicit.start()
+    adapters = [smtp(starttls_port, JOURNEYS_SMTP_SECURITY="starttls", JOURNEYS_SMTP_VERIFY_TLS=False),
+                smtp(ssl_port, JOURNEYS_SMTP_SECURITY="ssl", JOURNEYS_SMTP_VERIFY_TLS=False),
+                smtp(starttls_port, JOURNEYS_SMTP_SECURITY="starttls"),  # verifies: self-signed is refused
+                smtp(starttls_port)]  # JOURNEYS_SMTP_SECURITY=none against a server that requires STARTTLS
+    try:
+        results = [adapter.send(outbound("email")) for adapter in adapters]
+    finally:
+        for adapter in adapters:
+            adapter.close()
+        starttls.stop()
+        implicit.stop()
+    assert [r.outcome for r in results[:2]] == ["sent", "sent"] and len(mailbox.messages) == 2
+    assert results[2].outcome == "permanent" and "certificate" in results[2].error
+    assert (results[3].outcome, results[3].status_code) == ("permanent", 530)
+
+
 # -- the real broker --------------------------------------------------------------------------------------
 def test_kafka_output_topic_keys_by_person_with_id_headers(settings: Settings) -> None:
     topic = f"journeys.deliveries.{uuid.uuid4().hex[:8]}"
@@ -342,3 +385,24 @@ def test_kafka_too_large_is_permanent_and_no_broker_is_retryable(settings: Setti
         nowhere.close()
     assert too_large.outcome == "permanent" and "MSG_SIZE_TOO_LARGE" in too_large.error
     assert down.outcome == "retryable"
+
+
+def test_the_registry_builds_every_adapter_from_one_mapping(settings: Settings, sink: tuple[Sink, str],
+                                                            smtp_server: tuple[Mailbox, int]) -> None:
+    state, base = sink
+    mailbox, port = smtp_server
+    configured = settings.model_copy(update={
+        "channel_adapters": {"email": "smtp", "sms": "webhook", "push": "webhook", "crm": "kafka",
+                             "in_app": "in_app"},
+        "webhook_secret": SecretStr(SECRET), "webhook_url": f"{base}/all", "smtp_host": "127.0.0.1",
+        "smtp_port": port, "smtp_security": "none", "kafka_out_topic": f"journeys.deliveries.{uuid.uuid4().hex[:8]}"})
+    adapters = build_adapters(configured)
+    try:
+        assert {ch: a.name for ch, a in adapters.items()} == {
+            "email": "smtp", "sms": "webhook", "push": "webhook", "crm": "kafka", "in_app": "in_app"}
+        assert adapters["sms"] is adapters["push"]
+        outcomes = {ch: adapters[ch].send(outbound(ch)).outcome for ch in adapters}
+    finally:
+        close_adapters(adapters)
+    assert outcomes == {"email": "sent", "sms": "sent", "push": "sent", "crm": "sent", "in_app": "held"}
+    assert len(state.requests) == 2 and len(mailbox.messages) == 1
