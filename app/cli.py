@@ -19,6 +19,7 @@ from app.cli_config import config_app
 from app.cli_delivery import delivery_app, dispatch
 from app.cli_journey import journey_app
 from app.cli_people import people_app
+from app.cli_person import person_app
 from app.cli_settings import settings_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
@@ -45,6 +46,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
+app.add_typer(person_app, name="person")
 app.add_typer(delivery_app, name="delivery")
 app.command("dispatch")(dispatch)
 app.add_typer(settings_app, name="settings")

@@ -57,6 +57,7 @@ class ConsumerStats:
     consumed: int = 0
     written: int = 0
     duplicates: int = 0
+    tombstoned: int = 0  # events of erased people, dropped (app/privacy)
     dead_lettered: int = 0
     graph_retries: int = 0
     systemic_failures: int = 0  # batches refused because every event failed the same way
@@ -235,6 +236,7 @@ class IngestConsumer:
         for chunk, plan in plans:
             self.stats.written += len(plan.result.written)
             self.stats.duplicates += len(plan.result.duplicates)
+            self.stats.tombstoned += len(plan.result.tombstoned)
             if self.on_batch is not None:
                 self.on_batch(chunk, plan)
 

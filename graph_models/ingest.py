@@ -49,3 +49,4 @@ class IngestResult(BaseModel):
     written: list[WrittenEvent] = Field(default_factory=list)
     duplicates: list[str] = Field(default_factory=list)
     merges: list[tuple[str, str]] = Field(default_factory=list)  # (loser personId, survivor personId)
+    tombstoned: list[str] = Field(default_factory=list)  # messageIds of erased people's events (dropped)

@@ -15,6 +15,7 @@ from app.api import (
     journeys,
     next_action,
     people,
+    privacy,
     results,
     tracking,
 )
@@ -43,6 +44,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(health.router)
     app.include_router(journeys.router)
     app.include_router(people.router)
+    app.include_router(privacy.router)
     app.include_router(decisions.router)
     app.include_router(next_action.router)
     app.include_router(callbacks.router)

@@ -18,6 +18,7 @@ from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
+from app.privacy.tombstones import drop_tombstoned
 from graph_models.ingest import IngestResult, WritePlan
 
 CONSTRAINT_RETRIES = 5
@@ -113,8 +114,9 @@ class EventStore:
         stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
                                                  ids=[e.messageId for e in events])}
         fresh, dups = unique_events(events, stored)
+        fresh, erased = drop_tombstoned(tx, fresh)  # events of erased people (app/privacy): dropped, counted
         if not fresh:
-            return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups))
+            return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups, tombstoned=erased))
         windows = identity_windows(fresh, self.session_gap_ms)
         known: dict[str, KnownIdentity] = {}
         spans: dict[str, SessionSpan] = {}
@@ -127,6 +129,7 @@ class EventStore:
         planner = BatchPlanner(fresh, list(known.values()), self.new_id, self.clock.now_ms(),
                                duplicates=dups, props=props)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
+        plan.result.tombstoned = erased
         apply_plan(tx, plan.writes)
         if self.after_write is not None:  # e.g. the journey engine: commits with the events or not at all
             token = AFTER_WRITE_RETRY.set(context)

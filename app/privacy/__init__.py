@@ -1,0 +1,1 @@
+"""Privacy: erasing a person (and everything personal hanging off them) and keeping them erased."""
