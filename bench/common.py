@@ -95,3 +95,31 @@ def clear_graph(driver: Any, database: str) -> None:
             "DETACH DELETE n RETURN count(*) AS c", database_=database)
         if not records or records[0]["c"] == 0:
             return
+
+
+_WRITE_WORDS = ("MERGE ", "CREATE ", "SET ", "DELETE ", "REMOVE ")
+
+
+class RecordingTx:
+    """A transaction wrapper that keeps every pure write statement run through it (no `RETURN`), so a
+    benchmark can replay exactly those rows later as bare transactions (the raw ceiling)."""
+
+    def __init__(self, tx: Any) -> None:
+        self.tx = tx
+        self.writes: list[tuple[str, dict[str, Any]]] = []
+
+    def run(self, cypher: str, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        params = {**(parameters or {}), **kwargs}
+        upper = "\n".join(line for line in cypher.upper().splitlines() if not line.lstrip().startswith("//"))
+        if "RETURN " not in upper and any(w in upper for w in _WRITE_WORDS):
+            self.writes.append((cypher, params))
+        return self.tx.run(cypher, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.tx, name)
+
+
+def replay(tx: Any, statements: list[tuple[str, dict[str, Any]]]) -> None:
+    """Run recorded write statements again (one transaction)."""
+    for cypher, params in statements:
+        tx.run(cypher, params).consume()
