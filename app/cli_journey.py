@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.decisions.conflict_review import ConflictReview
+from app.decisions.conflicts import Conflict
 from app.discovery import nothing_running
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
@@ -171,18 +173,44 @@ def push(file: FileArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
     _done(info, "pushed, now" if info.created else "unchanged (same as the latest version),")
 
 
+def _print_conflicts(found: list[Conflict]) -> None:
+    if not found:
+        console.print("no conflicts with the live journeys")
+    for c in found:
+        console.print(f"  [yellow]{escape(c.kind)}[/yellow] with {escape(c.journey)}: {escape(c.detail)}")
+
+
+def _review(store: JourneyStore) -> ConflictReview:
+    return ConflictReview(store.driver, store.database, store.clock)
+
+
 @journey_app.command()
 def submit(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
-    """draft → in_review."""
+    """draft → in_review; prints (and records) the version's conflicts with the live journeys."""
     with _store() as store:
         _done(store.submit(journey_id, version, _principal(as_, role)), "now")
+        _print_conflicts(_review(store).review(journey_id, version))
 
 
 @journey_app.command()
-def approve(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
-    """in_review → approved (not by the name that pushed it)."""
+def approve(journey_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin",
+            require_ack: Annotated[bool, typer.Option(
+                "--require-ack", help="publishing must acknowledge the conflicts (publish --ack-conflicts)")] = False,
+            ) -> None:
+    """in_review → approved (not by the name that pushed it); records the conflicts as seen."""
     with _store() as store:
-        _done(store.approve(journey_id, version, _principal(as_, role)), "now")
+        principal = _principal(as_, role)
+        _print_conflicts(_review(store).review(journey_id, version))
+        _done(store.approve(journey_id, version, principal, require_ack=require_ack), "now")
+
+
+@journey_app.command()
+def conflicts(journey_id: IdArg, version: VersionArg,
+              days: Annotated[int, typer.Option(help="window for people shared with live journeys")] = 30) -> None:
+    """A version's conflicts with the live journeys: shared triggers, shared people, channels, caps, exclusion
+    groups."""
+    with _store() as store:
+        _print_conflicts(_review(store).compute(journey_id, version, days))
 
 
 @journey_app.command()
@@ -193,6 +221,9 @@ def publish(
     role: RoleOpt = "admin",
     migrate: Annotated[list[str] | None, typer.Option(
         help="OLD=NEW: move active enrollments at step OLD of the previous live version to step NEW")] = None,
+    ack_conflicts: Annotated[bool, typer.Option("--ack-conflicts", help="acknowledge the recorded conflicts")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show who in flight would move where; change nothing")
+                       ] = False,
 ) -> None:
     """approved or paused → published; the previous live version is archived."""
     mapping: dict[str, str] = {}
@@ -202,8 +233,20 @@ def publish(
             console.print(f"[red]--migrate takes OLD=NEW step ids (got {escape(item)!r})[/red]")
             raise typer.Exit(2)
         mapping[old.strip()] = new.strip()
+    principal = _principal(as_, role)
     with _store() as store:
-        info = store.publish(journey_id, version, _principal(as_, role), migrate=mapping or None)
+        if dry_run:
+            rows = store.migration_preview(journey_id, version, mapping or None)
+            if not rows:
+                console.print("nobody is in flight on another live version")
+            for r in rows:
+                where = f"moves to v{r['toVersion']} step {r['toStep']}" if r["moves"] else \
+                    f"stays on v{r['fromVersion']}"
+                console.print(f"v{r['fromVersion']} {escape(r['fromStep'])}: {r['people']} people {where} "
+                              f"(e.g. {escape(', '.join(map(str, r['sample'][:5])))})")
+            return
+        info = store.publish(journey_id, version, principal, migrate=mapping or None,
+                             acknowledge_conflicts=ack_conflicts)
     _done(info, "now")
 
 

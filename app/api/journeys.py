@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.body import api_error, read_bytes
 from app.api.deps import ServicesDep, allowed
 from app.api.responses import responses
+from app.decisions.conflict_review import ConflictReview
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, lint
@@ -80,6 +81,38 @@ class LintResult(BaseModel):
 class PublishBody(BaseModel):
     migrate: dict[str, str] | None = Field(
         default=None, description="move active enrollments of the previous live version: {old step: new step}")
+    acknowledge_conflicts: bool = Field(default=False, description="needed when the approver required the "
+                                                                   "version's conflicts to be acknowledged")
+
+
+class ConflictOut(BaseModel):
+    kind: str = Field(description="shared_trigger, shared_people, shared_channel, shared_cap or exclusion_group")
+    journey: str
+    detail: str
+
+
+class ConflictsOut(BaseModel):
+    journeyId: str
+    version: int
+    days: int
+    conflicts: list[ConflictOut]
+
+
+class MigrationPreviewRow(BaseModel):
+    fromVersion: int
+    fromStep: str
+    people: int
+    sample: list[str]
+    toVersion: int
+    toStep: str
+    moves: bool
+
+
+def get_review(services: ServicesDep) -> ConflictReview:
+    return ConflictReview(services.driver, services.settings.neo4j_database, services.clock)
+
+
+ReviewDep = Annotated[ConflictReview, Depends(get_review)]
 
 
 async def _definition(request: Request) -> JourneyDefinition:
@@ -137,17 +170,31 @@ def get_journey(journey_id: str, store: StoreDep, _principal: Reader) -> Journey
 
 
 @router.post("/{journey_id}/versions/{version}/submit", responses=CHANGE_STATUSES)
-def submit(journey_id: str, version: int, store: StoreDep,
+def submit(journey_id: str, version: int, store: StoreDep, review: ReviewDep,
            principal: Annotated[Principal, Depends(allowed("submit"))]) -> VersionInfo:
-    """draft → in_review."""
-    return store.submit(journey_id, version, principal)
+    """draft → in_review; the version's conflicts with the live journeys are computed and recorded."""
+    info = store.submit(journey_id, version, principal)
+    review.review(journey_id, version)
+    return info
 
 
 @router.post("/{journey_id}/versions/{version}/approve", responses=CHANGE_STATUSES)
-def approve(journey_id: str, version: int, store: StoreDep,
-            principal: Annotated[Principal, Depends(allowed("approve"))]) -> VersionInfo:
-    """in_review → approved (not by the author)."""
-    return store.approve(journey_id, version, principal)
+def approve(journey_id: str, version: int, store: StoreDep, review: ReviewDep,
+            principal: Annotated[Principal, Depends(allowed("approve"))], require_ack: bool = False) -> VersionInfo:
+    """in_review → approved (not by the author); records the conflicts as the approver saw them, and with
+    `require_ack=true` publishing must acknowledge them."""
+    review.review(journey_id, version)
+    return store.approve(journey_id, version, principal, require_ack=require_ack)
+
+
+@router.get("/{journey_id}/versions/{version}/conflicts", response_model=ConflictsOut,
+            responses=responses(401, 403, 404, 422, 503))
+def conflicts(journey_id: str, version: int, review: ReviewDep, _: Reader, days: int = 30) -> ConflictsOut:
+    """The version's conflicts with the live journeys now: shared triggers, people shared in the last
+    `days`, channels and caps they compete for, exclusion groups."""
+    found = review.compute(journey_id, version, max(1, min(days, 365)))
+    return ConflictsOut(journeyId=journey_id, version=version, days=days,
+                        conflicts=[ConflictOut(**c.as_dict()) for c in found])
 
 
 @router.post("/{journey_id}/versions/{version}/publish", responses=CHANGE_STATUSES)
@@ -155,7 +202,19 @@ def publish(journey_id: str, version: int, store: StoreDep,
             principal: Annotated[Principal, Depends(allowed("publish"))],
             body: PublishBody | None = None) -> VersionInfo:
     """approved or paused → published; archives the previous live version, optionally migrating people."""
-    return store.publish(journey_id, version, principal, migrate=body.migrate if body else None)
+    return store.publish(journey_id, version, principal, migrate=body.migrate if body else None,
+                         acknowledge_conflicts=body.acknowledge_conflicts if body else False)
+
+
+@router.post("/{journey_id}/versions/{version}/publish/preview", response_model=list[MigrationPreviewRow],
+             responses=responses(400, 401, 403, 404, 422, 503))
+def publish_preview(journey_id: str, version: int, store: StoreDep,
+                    principal: Annotated[Principal, Depends(allowed("publish"))],
+                    body: PublishBody | None = None) -> list[MigrationPreviewRow]:
+    """What publishing would do to the people in flight (nothing is changed): per step of the live version,
+    how many, a sample, and the step they would move to."""
+    rows = store.migration_preview(journey_id, version, body.migrate if body else None)
+    return [MigrationPreviewRow(**r) for r in rows]
 
 
 @router.post("/{journey_id}/versions/{version}/archive", responses=CHANGE_STATUSES)

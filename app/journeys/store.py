@@ -148,14 +148,16 @@ class JourneyStore:
         return self._change(journey_id, version, principal, "submit", ["draft"], "in_review",
                             lambda _v, now: {"submittedBy": principal.name, "submittedAtMs": now})
 
-    def approve(self, journey_id: str, version: int, principal: Principal) -> VersionInfo:
-        """in_review → approved, by someone other than the author."""
+    def approve(self, journey_id: str, version: int, principal: Principal, *,
+                require_ack: bool = False) -> VersionInfo:
+        """in_review → approved, by someone other than the author. `require_ack`: publishing then needs the
+        version's recorded conflicts with the live journeys acknowledged (`publish(acknowledge_conflicts=True)`)."""
 
         def props(current: VersionInfo, now: int) -> dict[str, Any]:
             if current.author == principal.name:
                 raise Forbidden("approval must come from a different principal than the author "
                                 f"({principal.name!r} pushed {journey_id} v{version})", reason="self_approval")
-            return {"approvedBy": principal.name, "approvedAtMs": now}
+            return {"approvedBy": principal.name, "approvedAtMs": now, "conflictAckRequired": require_ack}
 
         return self._change(journey_id, version, principal, "approve", ["in_review"], "approved", props)
 
@@ -180,16 +182,42 @@ class JourneyStore:
                                 "paused", lambda _v, now: {"pausedBy": principal.name, "pausedAtMs": now})
 
     def publish(self, journey_id: str, version: int, principal: Principal,
-                migrate: Mapping[str, str] | None = None) -> VersionInfo:
+                migrate: Mapping[str, str] | None = None, *, acknowledge_conflicts: bool = False) -> VersionInfo:
         """approved or paused → published. The journey's other live version (if any) is archived; with
         `migrate` ({old step id: new step id}), active enrollments on it at a mapped step move to this
-        version (timers kept); the others stay on the old version."""
+        version (timers kept); the others stay on the old version. When the approver required it, the
+        conflicts recorded at review must be acknowledged."""
         _allow(principal, "publish")
         with self.driver.session(database=self.database) as session:
-            return session.execute_write(self._publish, journey_id, version, principal, dict(migrate or {}))
+            return session.execute_write(self._publish, journey_id, version, principal, dict(migrate or {}),
+                                         acknowledge_conflicts)
+
+    def migration_preview(self, journey_id: str, version: int, migrate: Mapping[str, str] | None = None
+                          ) -> list[dict[str, Any]]:
+        """What `publish` would do to the people in flight on the journey's other live version, changing
+        nothing: per step, how many are there, a sample, and where they would go (`stays` on the old version
+        when the mapping does not name their step)."""
+        mapping = dict(migrate or {})
+        records, _, _ = self.driver.execute_query(query("journeys/lifecycle_live_versions"), journeyId=journey_id,
+                                                  database_=self.database)
+        others = [r.data() for r in records if r["version"] != version]
+        if mapping:
+            with self.driver.session(database=self.database) as session:
+                session.execute_read(_check_mapping, journey_id, version, others, mapping)
+        out: list[dict[str, Any]] = []
+        for other in others:
+            rows, _, _ = self.driver.execute_query(query("journeys/lifecycle_migration_preview"),
+                                                   journeyId=journey_id, version=other["version"],
+                                                   database_=self.database)
+            for r in rows:
+                target = mapping.get(r["stepId"])
+                out.append({"fromVersion": other["version"], "fromStep": r["stepId"], "people": r["people"],
+                            "sample": r["sample"], "toVersion": version if target else other["version"],
+                            "toStep": target or r["stepId"], "moves": target is not None})
+        return out
 
     def _publish(self, tx: ManagedTransaction, journey_id: str, version: int, principal: Principal,
-                 mapping: dict[str, str]) -> VersionInfo:
+                 mapping: dict[str, str], acknowledge_conflicts: bool = False) -> VersionInfo:
         now = self.clock.now_ms()
         self._lock_journey(tx, journey_id)
         target = _version(tx, version_key(journey_id, version))
@@ -198,6 +226,11 @@ class JourneyStore:
         if target.status not in PUBLISHABLE:  # checked again after locking the version, below
             raise LifecycleError(f"cannot publish {journey_id} v{version}: it is {target.status}; publish needs "
                                  "approved or paused")
+        ack = tx.run(query("journeys/lifecycle_ack"), key=version_key(journey_id, version)).single()
+        if ack is not None and ack["required"] and not acknowledge_conflicts:
+            raise LifecycleError(f"publishing {journey_id} v{version} needs its {ack['count'] or 0} conflict(s) with "
+                                 f"the live journeys acknowledged (the approver asked for it): {ack['conflicts']}",
+                                 reason="conflicts_unacknowledged")
         others = [r.data() for r in tx.run(query("journeys/lifecycle_live_versions"), journeyId=journey_id)
                   if r["version"] != version]
         if mapping:
