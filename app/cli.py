@@ -18,6 +18,7 @@ from app.channels.service import DispatchService
 from app.cli_config import config_app
 from app.cli_delivery import delivery_app, dispatch
 from app.cli_journey import journey_app
+from app.cli_measure import journey_results, measure_app
 from app.cli_people import people_app
 from app.cli_person import person_app
 from app.cli_settings import settings_app
@@ -29,6 +30,8 @@ from app.journeys.samples import load_samples
 from app.journeys.scheduler import TimerService
 from app.journeys.store import JourneyStore
 from app.journeys.watermark import GraphWatermark
+from app.logs import configure as configure_logs
+from app.measurement.relay import RelayThread, start_relay
 from app.runtime import (
     ApiServer,
     build_consumer,
@@ -46,6 +49,8 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(journey_app, name="journey")
 app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
+app.add_typer(measure_app, name="measure")
+journey_app.command("results")(journey_results)
 app.add_typer(person_app, name="person")
 app.add_typer(delivery_app, name="delivery")
 app.command("dispatch")(dispatch)
@@ -78,8 +83,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logs(logging.DEBUG if verbose else logging.INFO)  # JOURNEYS_LOG_FORMAT=json: app/logs.py
     logging.getLogger("neo4j").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -115,6 +119,7 @@ def up(
         api = None
         timers: TimerService | None = None
         dispatcher: DispatchService | None = None
+        relay: RelayThread | None = None
         try:
             prepare_infrastructure(settings, driver, ends.bootstrap)
             if settings.load_samples:
@@ -130,6 +135,11 @@ def up(
             timers.start()
             dispatcher = DispatchService(settings, driver)  # default: every channel to the log adapter
             dispatcher.start()
+            if settings.measurement_relay:
+                relay = start_relay(driver, settings.neo4j_database, ends.bootstrap, settings.measurement_topic,
+                                    partitions=settings.topic_partitions,
+                                    interval_s=settings.measurement_relay_interval_s,
+                                    lease_s=settings.measurement_lease_s)
             worker = threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True)
             worker.start()
             bind_host, bind_port = api_bind(settings, host, port)
@@ -150,6 +160,8 @@ def up(
                 timers.stop()
             if dispatcher is not None:
                 dispatcher.stop()
+            if relay is not None:
+                relay.stop()
             if api is not None:
                 api.stop()
             if worker is not None:

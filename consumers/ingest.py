@@ -31,6 +31,7 @@ from app.intake.plan import BatchPlan
 from app.intake.rows import event_props
 from app.journeys.watermark import ProgressTracker, ProgressWriter
 from app.kafka import AckProducer, OutgoingMessage
+from app.metrics import observe_batch
 from consumers.dead_letter import dead_letter
 
 log = logging.getLogger("journeys.consumer")
@@ -176,9 +177,11 @@ class IngestConsumer:
     def _finish(self, fetched: _Fetched, stop: threading.Event) -> bool:
         """Write and commit a fetched batch; False if asked to stop while the graph was down."""
         decoded = fetched.decoded.result()
+        started, dead = time.perf_counter(), self.stats.dead_lettered
         if not self._with_graph_retry(stop, lambda: self._write(decoded)):
             return False
         self._commit(fetched.messages)
+        observe_batch(len(fetched.messages), time.perf_counter() - started, self.stats.dead_lettered - dead)
         self.stats.batches += 1
         self.stats.consumed += len(fetched.messages)
         return True

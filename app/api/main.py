@@ -13,6 +13,7 @@ from app.api import (
     deliveries,
     health,
     journeys,
+    metrics,
     next_action,
     people,
     privacy,
@@ -49,6 +50,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(next_action.router)
     app.include_router(callbacks.router)
     app.include_router(results.router)
+    app.include_router(metrics.router)
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
     app.include_router(config.router)

@@ -37,6 +37,8 @@ from app.channels.ratelimit import RateLimiter
 from app.clock import Clock
 from app.graph.driver import UNAVAILABLE
 from app.graph.queries import query
+from app.measurement.outbox import attempt_measurements, write_records
+from app.metrics import count_deliveries
 from app.settings import Settings
 
 log = logging.getLogger("journeys.dispatch")
@@ -246,7 +248,8 @@ class Dispatcher:
         for c, (result, latency_ms, sent_at) in zip(claimed, results, strict=True):
             rows.append(self._record_row(c, result, latency_ms, max(now, sent_at)))
         with self.driver.session(database=self.database) as session:
-            recorded = session.execute_write(self._record, rows)
+            recorded = session.execute_write(self._record, rows, [c.row for c in claimed])
+        count_deliveries((c.row for c in claimed), recorded)
         self.stats.lost_claims += len(rows) - len(recorded)
         for status in recorded.values():
             self.stats.by_outcome[status] = self.stats.by_outcome.get(status, 0) + 1
@@ -299,8 +302,12 @@ class Dispatcher:
             "outcome": result.outcome, "providerId": result.provider_id, "dispatcher": self.name}}
 
     @staticmethod
-    def _record(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> dict[str, str]:
+    def _record(tx: ManagedTransaction, rows: list[dict[str, Any]], deliveries: Sequence[Mapping[str, Any]] = ()
+                ) -> dict[str, str]:
         recorded = {str(r["deliveryId"]): str(r["status"]) for r in tx.run(query("channels/record"), rows=rows)}
+        if deliveries:  # the measurement outbox, in the same transaction
+            write_records(tx, attempt_measurements(deliveries, rows, recorded),
+                          max(int(r["attempt"]["atMs"]) for r in rows))
         dead = sorted(d for d, s in recorded.items() if s == "dead")
         if dead:
             tx.run(query("channels/dead_link"), ids=dead).consume()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from app.decisions.person_state import PersonStateStore
 from app.errors import PermanentError
 from app.graph.queries import query
 from app.measurement.outbox import outcome_record, write_records
+from app.metrics import CALLBACKS
+
+log = logging.getLogger("journeys.callbacks")
 
 EVENT_TYPES = ("delivered", "opened", "clicked", "bounced", "complained", "unsubscribed")
 BOUNCES = ("hard", "soft")
@@ -148,6 +152,11 @@ class CallbackStore:
 
         with self.driver.session(database=self.database) as session:
             created = session.execute_write(write)
+        if created:
+            CALLBACKS.labels(event.type).inc()
+            log.info("delivery callback %s recorded", event.type,
+                     extra={"deliveryId": delivery_id, "decisionId": delivery.get("decisionId"),
+                            "personId": delivery.get("personId")})
         return CallbackResult(delivery_id, eid, event.type, at, not created, consent, suppressed)
 
     def _person_state(self, delivery: Mapping[str, Any], event: CallbackEvent, at: int

@@ -99,11 +99,14 @@ def _ids(delivery: Mapping[str, Any]) -> dict[str, Any]:
             payload = loaded if isinstance(loaded, dict) else {}
         except ValueError:
             payload = {}
-    return {"personId": delivery.get("personId"), "deliveryId": delivery.get("deliveryId"),
-            "actionId": delivery.get("actionId"), "decisionId": delivery.get("decisionId"),
-            "journeyId": delivery.get("journeyId"), "version": delivery.get("version"),
-            "stepId": delivery.get("stepId"), "variant": delivery.get("variant"),
-            "enrollmentId": payload.get("enrollmentId"), "messageId": payload.get("triggerMessageId")}
+    def pick(key: str) -> Any:
+        value = delivery.get(key)
+        return value if value is not None else payload.get(key)
+
+    return {"personId": pick("personId"), "deliveryId": pick("deliveryId"), "actionId": pick("actionId"),
+            "decisionId": pick("decisionId"), "journeyId": pick("journeyId"), "version": pick("version"),
+            "stepId": pick("stepId"), "variant": pick("variant"), "enrollmentId": payload.get("enrollmentId"),
+            "messageId": payload.get("triggerMessageId")}
 
 
 def attempt_records(delivery: Mapping[str, Any], attempt: Mapping[str, Any], status: str | None = None,
@@ -120,6 +123,18 @@ def attempt_records(delivery: Mapping[str, Any], attempt: Mapping[str, Any], sta
         error=str(attempt.get("error") or ""), latencyMs=attempt.get("latencyMs"))]
     if status is not None:
         out.append(outcome_record(delivery, status, at, reason=reason))
+    return out
+
+
+def attempt_measurements(deliveries: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
+                         recorded: Mapping[str, str]) -> list[BaseRecord]:
+    """The dispatcher's recording transaction: one attempt record per row (`rows[i]["attempt"]` of
+    `deliveries[i]`, the claimed Delivery row) and an outcome record where the delivery became sent or dead."""
+    out: list[BaseRecord] = []
+    for delivery, row in zip(deliveries, rows, strict=True):
+        status = recorded.get(str(row["deliveryId"]))
+        out.extend(attempt_records(delivery, row["attempt"], status if status in ("sent", "dead") else None,
+                                   reason=(row.get("props") or {}).get("deadReason")))
     return out
 
 

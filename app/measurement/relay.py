@@ -23,6 +23,7 @@ from app.clock import Clock, SystemClock
 from app.graph.queries import query
 from app.kafka import AckProducer, OutgoingMessage, ensure_topics
 from app.measurement.outbox import SHARDS
+from app.metrics import MEASUREMENTS
 
 log = logging.getLogger("journeys.measurement")
 ALL_SHARDS = list(range(SHARDS))
@@ -78,6 +79,7 @@ class MeasurementRelay:
                                                     relay=self.relay_id).consume())
         self.stats.batches += len(claimed)
         self.stats.records += len(messages)
+        MEASUREMENTS.inc(len(messages))
         return len(messages)
 
     def drain(self, max_passes: int = 1000) -> int:
