@@ -23,9 +23,9 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from app.clock import Clock, SystemClock, to_iso
-from app.decisions.people import find_person
-from app.decisions.policy import Candidate, ChannelOption, PersonState, decide
-from app.decisions.resolver import DecisionSession, Recorded, rendered_props
+from app.decisions.people import parse_ref
+from app.decisions.policy import Candidate, ChannelOption, PersonState, decide, history_since_ms
+from app.decisions.resolver import DecisionSession, Recorded, person_state, rendered_props
 from app.errors import PermanentError
 from app.graph.queries import query
 from app.journeys.catalog import TemplateCatalog, default_catalog
@@ -69,6 +69,7 @@ class OnsiteResolver:
         self.new_id = new_id
 
     def next_action(self, ref: str, placement: str, context: Mapping[str, Any]) -> NextAction:
+        """`ref`: `userId:<x>` or `anonymousId:<x>` (the identity the page knows)."""
         with self.driver.session(database=self.database) as session:
             return session.execute_write(self._decide, ref, placement, dict(context))
 
@@ -79,17 +80,16 @@ class OnsiteResolver:
         placement = placements[1].placement(placement_id) if placements else None
         if placement is None:
             raise UnknownPlacement(f"placement {placement_id!r} is not in the published placements document")
-        person_id = find_person(tx, ref)
-        if person_id is None:
+        _, cs = session.constraints()
+        since = history_since_ms(now, cs, [c.window.ms for o in placement.offers for c in o.caps])
+        row = tx.run(query("decisions/onsite_load_person"), key=identity_key(ref), sinceMs=since,
+                     placement=placement_id, nowMs=now).single()
+        if row is None:
             return NextAction(placement_id, None, None, None, [f"no person is known by {ref!r}"])
-        windows = [c.window.ms for o in placement.offers for c in o.caps]
-        session.load_people([person_id], now, windows)
-        state = session.people.get(person_id)
-        if state is None:
-            return NextAction(placement_id, None, None, None, [f"no person is known by {ref!r}"])
+        state = person_state(row, cs)
+        session.people[state.person_id] = state
         did = self.new_id()
-        held = [r["request"] for r in tx.run(query("decisions/resolver_held_in_app"), personId=person_id,
-                                             placement=placement_id, nowMs=now)]
+        held = sorted(row["held"], key=lambda a: (a.get("atMs") or 0, a.get("actionId") or ""))
         if held:
             return self._pick_up(tx, session, placement, state, held[0], did, now)
         return self._offers(tx, session, placement, state, context, did, now)
@@ -190,6 +190,12 @@ class OnsiteResolver:
                       "placement": placement.id, "trigger": context_trigger, "candidateCount": len(candidates),
                       "chosenCount": sum(1 for c in candidates if c["outcome"] == "chosen")},
         }, candidates=candidates))
+
+
+def identity_key(ref: str) -> str:
+    """The Identity key of a `userId:`/`anonymousId:` reference (a bare id is a userId)."""
+    kind, value = parse_ref(ref)
+    return f"{kind}:{value}"
 
 
 def _count(tx: ManagedTransaction, person_id: str, spec: CountSpec, basis_ms: int) -> int:

@@ -126,17 +126,8 @@ class DecisionSession(ResolverSession):
             return
         _, cs = self.constraints()
         since = history_since_ms(at_ms, cs, offer_windows)
-        lists = {s.id: tuple(s.channels) for s in cs.suppression_lists}
         for r in self.tx.run(query("decisions/resolver_load_people"), persons=missing, sinceMs=since):
-            traits = r["traits"] or {}
-            self.people[r["personId"]] = PersonState(
-                person_id=r["personId"], traits=traits, zone=person_timezone(traits, cs.default_timezone),
-                consent={c["channel"]: Consent(c["status"], bool(c.get("marketingOnly")))
-                         for c in r["consent"] if c and c.get("status")},
-                suppressed={lid: lists.get(lid, ()) for lid in r["lists"] if lid},
-                history=[Sent(int(h["atMs"]), h["channel"], h.get("journeyId"), tuple(h.get("tags") or ()),
-                              h.get("offerId")) for h in r["history"] if h and h.get("atMs") is not None],
-            )
+            self.people[r["personId"]] = person_state(r, cs)
 
     # -- journeys --------------------------------------------------------------------------------
     @DECISION_SECONDS.time()
@@ -230,6 +221,20 @@ class DecisionSession(ResolverSession):
             if pending:  # a late (backfilled) delivery pulls the dispatcher's cursor back; usual ones write nothing
                 self.tx.run(query("channels/cursor_lower"), bucket=min(pending)).consume()
             self.delivery_rows = []
+
+
+def person_state(r: Mapping[str, Any], cs: ConstraintSet) -> PersonState:
+    """A row of `resolver_load_people` (personId, traits, consent, lists, history) as the rules' input."""
+    traits = r["traits"] or {}
+    lists = {s.id: tuple(s.channels) for s in cs.suppression_lists}
+    return PersonState(
+        person_id=r["personId"], traits=traits, zone=person_timezone(traits, cs.default_timezone),
+        consent={c["channel"]: Consent(c["status"], bool(c.get("marketingOnly")))
+                 for c in r["consent"] if c and c.get("status")},
+        suppressed={lid: lists.get(lid, ()) for lid in r["lists"] if lid},
+        history=[Sent(int(h["atMs"]), h["channel"], h.get("journeyId"), tuple(h.get("tags") or ()),
+                      h.get("offerId")) for h in r["history"] if h and h.get("atMs") is not None],
+    )
 
 
 def delivery_id(action_id: str) -> str:
