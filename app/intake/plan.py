@@ -129,8 +129,10 @@ class BatchPlanner:
             if isinstance(ev, Group)
         ])
         writes.add("ingest/merge_sessions", [{"gone": g, "keep": k} for g, k in sessions.merges])
+        known_sessions = {s.session_id for s in spans}
         writes.add("ingest/upsert_sessions", [
-            {"sessionId": u.session_id, "personId": u.person_id, "startMs": u.start_ms, "endMs": u.end_ms,
+            {"sessionId": u.session_id, "personId": u.person_id, "new": u.session_id not in known_sessions,
+             "startMs": u.start_ms, "endMs": u.end_ms,
              "startedAt": to_iso(u.start_ms), "endedAt": to_iso(u.end_ms), "eventCount": u.event_count}
             for u in sessions.upserts
         ])

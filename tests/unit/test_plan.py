@@ -191,6 +191,7 @@ def test_plan_sessions_follow_the_person_merge() -> None:
         {
             "sessionId": "SA",
             "personId": "PU",
+            "new": False,
             "startMs": at(0),
             "endMs": at(17),
             "startedAt": to_iso(at(0)),
@@ -200,6 +201,7 @@ def test_plan_sessions_follow_the_person_merge() -> None:
         {
             "sessionId": "id2",
             "personId": "id1",
+            "new": True,
             "startMs": at(18),
             "endMs": at(18),
             "startedAt": to_iso(at(18)),
