@@ -1,0 +1,1 @@
+"""What-if replay of a draft journey version over recorded events (issue 9)."""
