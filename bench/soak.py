@@ -370,14 +370,29 @@ def check_graph(driver: Driver, settings: Settings, stream: Stream, dlq_keys: li
         c - 1 for c in dlq.values() if c > 1)
 
 
+class Stalled(Exception):
+    """The graph stopped gaining events before a phase's target (events lost, or a stuck consumer)."""
+
+
+STALL_S = 120.0  # no new event in the graph for this long while short of a target: stalled
+
+
 def _wait(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.5,
-          running: tuple[ConsumerProcess, ...] = ()) -> None:
+          running: tuple[ConsumerProcess, ...] = (), progress: Callable[[], int] | None = None) -> None:
     deadline = time.monotonic() + timeout
+    last, moved = (progress() if progress else 0), time.monotonic()
     while not predicate():
         for proc in running:
             proc.ensure_running()
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"soak: {what} not reached within {timeout:.0f}s")
+        now = time.monotonic()
+        if progress is not None:
+            seen = progress()
+            if seen != last:
+                last, moved = seen, now
+            elif now - moved > STALL_S:
+                raise Stalled(f"{what}: no new event in the graph for {STALL_S:.0f}s (stuck at {seen})")
+        if now > deadline:
+            raise Stalled(f"{what} not reached within {timeout:.0f}s")
         time.sleep(interval)
 
 
@@ -444,7 +459,8 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             time.sleep(rng.uniform(0, 0.5))
             first.kill9()
             first.start()
-        _wait("phase 1 consumed", lambda: _count_or(driver, db, 0) >= target1, cfg.timeout_s, running=(first,))
+        _wait("phase 1 consumed", lambda: _count_or(driver, db, 0) >= target1, cfg.timeout_s,
+              running=(first,), progress=lambda: _count_or(driver, db, 0))
         report.timings["phase 1 (kills)"] = time.monotonic() - t0
         log(f"phase 1: {target1} events, {len(points)} SIGKILLs, {time.monotonic() - t0:.0f}s")
         if restarts and stack is not None:
@@ -465,7 +481,7 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
                 graph.start()
                 log(f"graph server restarted; consumer alive: {first.alive()}")
             _wait("graph restart: resumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s,
-                  running=(first,))
+                  running=(first,), progress=lambda: _count_or(driver, db, 0))
             if cfg.broker_restart:
                 # Tansu keeps messages in memory: drain what was produced (and its dead letters) first.
                 dlq_keys += read_dlq(bootstrap, settings.dlq_topic)
@@ -480,7 +496,7 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             produce(bootstrap, settings.events_topic, part[half:])
             target += valid_of(part[half:])
             _wait("phase 2 consumed", lambda: _count_or(driver, db, 0) >= target, cfg.timeout_s,
-                  running=(first,))
+                  running=(first,), progress=lambda: _count_or(driver, db, 0))
             report.timings["phase 2 (graph + broker restarts)"] = time.monotonic() - t1
             log(f"phase 2: {valid_of(part)} events, {time.monotonic() - t1:.0f}s")
         # Phase 3: two consumers in one group; cross-partition merges land on both.
@@ -490,10 +506,14 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             time.sleep(3)
         produce(bootstrap, settings.events_topic, msgs[cut2:])
         _wait("everything consumed", lambda: _count_or(driver, db, 0) >= len(stream.valid_ids), cfg.timeout_s,
-              running=(first, second) if cfg.two_consumers else (first,))
+              running=(first, second) if cfg.two_consumers else (first,),
+              progress=lambda: _count_or(driver, db, 0))
         time.sleep(3)  # let the timer services run on the final watermark
         report.timings["phase 3 (two consumers)"] = time.monotonic() - t3
         log(f"phase 3: {valid_of(msgs[cut2:])} events, {time.monotonic() - t3:.0f}s")
+    except Stalled as exc:
+        report.violations.append(f"stream stalled: {exc} (events lost or dead-lettered? see the checks below)")
+        log(f"STALLED: {exc}")
     finally:
         codes = [first.stop(), second.stop()]
     report.counts["consumer starts"] = first.starts + second.starts
