@@ -27,11 +27,13 @@ from app.journeys.loader import JourneyInvalid, checked, load_definition, schema
 from app.journeys.store import JourneyStore
 from app.runtime import connect, make_engine
 from app.settings import Settings, get_settings
+from app.simulate.cli import simulate_command
 from graph_models.journey import JourneyDefinition
 from graph_models.journey_store import VersionInfo
 from graph_models.principal import ROLES, Principal, can
 
 journey_app = typer.Typer(help="Journey definitions: lint, validate, push, review, publish.", no_args_is_help=True)
+journey_app.command("simulate")(simulate_command)  # what-if replay of a draft (app/simulate/cli.py)
 console = Console()
 
 FilesArg = Annotated[list[Path], typer.Argument(help="journey files (YAML or JSON)", exists=True, dir_okay=False)]

@@ -18,6 +18,7 @@ from app.api import (
     people,
     privacy,
     results,
+    simulate,
     tracking,
 )
 from app.api.services import Services
@@ -50,6 +51,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(next_action.router)
     app.include_router(callbacks.router)
     app.include_router(results.router)
+    app.include_router(simulate.router)
     app.include_router(metrics.router)
     for error in journeys.ERROR_STATUS:
         app.add_exception_handler(error, journeys.journey_error)
