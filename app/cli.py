@@ -21,6 +21,7 @@ from app.cli_journey import journey_app
 from app.cli_measure import journey_results, measure_app
 from app.cli_people import people_app
 from app.cli_person import person_app
+from app.cli_seed import seed_command
 from app.cli_settings import settings_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
@@ -55,6 +56,7 @@ app.add_typer(person_app, name="person")
 app.add_typer(delivery_app, name="delivery")
 app.command("dispatch")(dispatch)
 app.add_typer(settings_app, name="settings")
+app.command("seed")(seed_command)
 console = Console()
 
 

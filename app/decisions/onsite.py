@@ -100,9 +100,10 @@ class OnsiteResolver:
         tx.run(query("decisions/resolver_pick_up"), rows=[{"actionId": action_id, "decisionId": did,
                                                             "atMs": now}]).consume()
         reason = f"held for pickup by {request.get('journeyId')} step {request.get('stepId')}"
-        self._record(session, state, placement, did, now, [{
-            "decisionId": did, "actionId": action_id, "rank": 1, "outcome": "chosen", "reason": reason,
-            "constraintKey": None}], context_trigger="api")
+        candidates = [{"decisionId": did, "actionId": action_id, "rank": 1, "outcome": "chosen", "reason": reason,
+                       "constraintKey": None}]
+        session.recorded.append(Recorded(self._decision_row(session, state, placement, did, now, candidates, "api"),
+                                         candidates))
         session.flush()
         action = {"actionId": action_id, "source": "journey", "journeyId": request.get("journeyId"),
                   "version": request.get("version"), "stepId": request.get("stepId"), "offerId": None,
@@ -154,9 +155,12 @@ class OnsiteResolver:
         candidate_rows += [{"decisionId": did, "actionId": r["props"]["actionId"], "rank": None,
                             "outcome": "ineligible", "reason": r["props"]["reason"], "constraintKey": None}
                            for r in rows if r["props"]["status"] == "ineligible"]
-        session.offer_rows.extend(rows)
-        self._record(session, state, placement, did, now, candidate_rows, context_trigger="api")
-        session.flush()
+        edges = {c["actionId"]: c for c in candidate_rows}
+        decision = self._decision_row(session, state, placement, did, now, candidate_rows, "api")
+        tx.run(query("decisions/onsite_write_decision"), personId=state.person_id, decision=decision["props"],
+               candidates=[{"props": r["props"], **{k: edges[r["props"]["actionId"]][k] for k in
+                                                     ("rank", "outcome", "reason", "constraintKey")}}
+                           for r in rows]).consume()
         if not placement.offers:
             reasons.append(f"placement {placement.id} has no offers")
         summary = [{"actionId": r["props"]["actionId"], "offerId": r["props"]["offerId"],
@@ -176,20 +180,20 @@ class OnsiteResolver:
                                                                             f"{offer.id}"}}
 
     @staticmethod
-    def _record(session: DecisionSession, state: PersonState, placement: Placement, did: str, now: int,
-                candidates: list[dict[str, Any]], context_trigger: str) -> None:
+    def _decision_row(session: DecisionSession, state: PersonState, placement: Placement, did: str, now: int,
+                      candidates: list[dict[str, Any]], trigger: str) -> dict[str, Any]:
         key, _ = session.constraints()
         placements = session.placements()
         # Onsite decisions are written by many concurrent requests: no UNDER edges to the two shared
         # ConfigVersion nodes (the keys are properties; reads look them up by key).
-        session.recorded.append(Recorded(decision={
+        return {
             "personId": state.person_id, "constraintKey": None, "placementsKey": None, "trigger": None,
             "versionKeys": [],
             "props": {"decisionId": did, "kind": "onsite", "atMs": now, "at": to_iso(now), "personId": state.person_id,
                       "constraintVersion": key, "placementsVersion": placements[0] if placements else None,
-                      "placement": placement.id, "trigger": context_trigger, "candidateCount": len(candidates),
+                      "placement": placement.id, "trigger": trigger, "candidateCount": len(candidates),
                       "chosenCount": sum(1 for c in candidates if c["outcome"] == "chosen")},
-        }, candidates=candidates))
+        }
 
 
 def identity_key(ref: str) -> str:

@@ -88,7 +88,6 @@ class DecisionSession(ResolverSession):
         self._placements: tuple[str, PlacementSet] | bool | None = False
         self.people: dict[str, PersonState] = {}
         self.recorded: list[Recorded] = []
-        self.offer_rows: list[dict[str, Any]] = []
         self.delivery_rows: list[dict[str, Any]] = []
 
     # -- configuration ---------------------------------------------------------------------------
@@ -205,9 +204,6 @@ class DecisionSession(ResolverSession):
 
     def flush(self) -> None:
         """Write the decisions recorded since the last flush (after their ActionRequest nodes exist)."""
-        if self.offer_rows:
-            self.tx.run(query("decisions/resolver_write_offer_requests"), rows=self.offer_rows).consume()
-            self.offer_rows = []
         if self.recorded:
             self.tx.run(query("decisions/resolver_write_decisions"),
                         rows=[r.decision for r in self.recorded]).consume()
