@@ -11,6 +11,7 @@ from app.api import (
     config,
     decisions,
     deliveries,
+    explore,
     health,
     journeys,
     metrics,
@@ -47,6 +48,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(journeys.router)
     app.include_router(people.router)
     app.include_router(privacy.router)
+    app.include_router(explore.router)
+    explore.mount_static(app)
     app.include_router(decisions.router)
     app.include_router(next_action.router)
     app.include_router(callbacks.router)
