@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -40,6 +41,9 @@ from graph_models.simulation import SimulationResult
 DAY_MS = 86_400_000
 DEFAULT_LOOKBACK_MS = 30 * DAY_MS  # events before the window read for count conditions
 MAX_WINDOW_MS = 366 * DAY_MS
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_EPOCH = re.compile(r"-?[0-9]{1,18}")
+_RELATIVE = re.compile(r"([+-])([0-9]{1,9})([dhm])")
 
 
 class InvalidWindow(PermanentError):
@@ -53,15 +57,16 @@ def parse_time(text: str, now_ms: int) -> int:
     """Epoch ms from '1767225600000', '2026-01-01', '2026-01-01T12:00:00Z', 'now' or 'now-7d' / '-7d' (days,
     hours 'h' or minutes 'm' before now); InvalidWindow if it is none of these."""
     value = text.strip()
-    if value.lstrip("-").isdigit():
+    if _EPOCH.fullmatch(value):
         return int(value)
     rel = value.removeprefix("now")
     if not rel:
         return now_ms
     units = {"d": DAY_MS, "h": 3_600_000, "m": 60_000}
-    if rel[0] in "+-" and rel[-1] in units and rel[1:-1].isdigit():
-        sign = -1 if rel[0] == "-" else 1
-        return now_ms + sign * int(rel[1:-1]) * units[rel[-1]]
+    found = _RELATIVE.fullmatch(rel)
+    if found is not None:
+        sign = -1 if found[1] == "-" else 1
+        return now_ms + sign * int(found[2]) * units[found[3]]
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -72,6 +77,9 @@ def parse_time(text: str, now_ms: int) -> int:
 
 
 def check_window(from_ms: int, to_ms: int) -> None:
+    """InvalidWindow unless `[from_ms, to_ms)` is a non-empty window of at most 366 days between 1970 and 9999."""
+    if not (0 <= from_ms <= MAX_TIME_MS and 0 <= to_ms <= MAX_TIME_MS):
+        raise InvalidWindow("times must lie between 1970 and 9999")
     if to_ms <= from_ms:
         raise InvalidWindow("the window's end (to) must be after its start (from)")
     if to_ms - from_ms > MAX_WINDOW_MS:

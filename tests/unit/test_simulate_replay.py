@@ -166,3 +166,21 @@ def test_progress_and_report() -> None:
     assert svg.startswith("<svg") and "email" in svg and svg.count("<rect") >= 2
     text = markdown(result, "report.svg")
     assert "| entries | 3 | 0 |" in text and result.resultHash in text and "![" in text
+
+
+def test_window_times_parse_and_check() -> None:
+    import pytest
+
+    from app.simulate.source import InvalidWindow, check_window, parse_time
+
+    now = T0
+    assert parse_time("now", now) == now and parse_time("now-7d", now) == now - 7 * D
+    assert parse_time("-2h", now) == now - 2 * H and parse_time(str(T0), now) == T0
+    assert parse_time("2026-03-02T12:00:00Z", now) == T0 and parse_time("2026-03-02", now) == T0 - 12 * H
+    for bad in ("²", "now-²d", "yesterday", "-"):
+        with pytest.raises(InvalidWindow):
+            parse_time(bad, now)
+    check_window(T0, T0 + D)
+    for lo, hi in ((T0, T0), (T0 + 1, T0), (T0, T0 + 367 * D), (-1, T0), (T0, 10**20)):
+        with pytest.raises(InvalidWindow):
+            check_window(lo, hi)
