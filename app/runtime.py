@@ -24,6 +24,7 @@ from app.graph.event_store import EventStore
 from app.graph.schema import apply_schema
 from app.journeys.runtime import JourneyRuntime
 from app.kafka import AckProducer, ensure_topics
+from app.segments.membership import SegmentWriter
 from app.settings import Settings
 from consumers.ingest import BatchHook, ConsumerConfig, IngestConsumer
 
@@ -88,8 +89,9 @@ def build_consumer(settings: Settings, driver: Driver, bootstrap: str, *, clock:
                    engine: JourneyRuntime | None = None) -> IngestConsumer:
     """The ingest consumer; with `engine`, journeys advance in the same transaction as each batch."""
     clock = clock or SystemClock()
-    # Person state (consent from traits/events) first, then the journey engine, in the batch's transaction.
-    after_write = PersonStateWriter().hook(engine.after_ingest if engine is not None else None)
+    # Person state (consent from traits/events) first, then segment membership (app/segments), then the journey
+    # engine (with the membership changes as events), in the batch's transaction.
+    after_write = PersonStateWriter().hook(SegmentWriter().hook(engine.after_ingest if engine is not None else None))
     store = EventStore(driver, settings.neo4j_database, session_gap_ms=settings.session_gap_ms, clock=clock,
                        after_write=after_write)
     config = ConsumerConfig(

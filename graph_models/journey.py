@@ -173,11 +173,14 @@ class Entry(_Strict):
     where: list[PropertyCondition] = Field(default_factory=list)
     traits: Condition | None = None
     reentry: Reentry | ReentryAfter = "never"
+    segment: str | None = Field(default=None, description="enter when the person joins this segment")
 
     @model_validator(mode="after")
     def _something(self) -> Entry:
-        if self.event is None and self.traits is None:
-            raise ValueError("entry needs an `event` or a `traits` condition (or both)")
+        if self.segment is not None and self.event is not None:
+            raise ValueError("entry takes an `event` or a `segment`, not both")
+        if self.event is None and self.traits is None and self.segment is None:
+            raise ValueError("entry needs an `event`, a `segment` or a `traits` condition")
         return self
 
 
@@ -188,11 +191,14 @@ class ExitCriterion(_Strict):
     where: list[PropertyCondition] = Field(default_factory=list)
     traits: Condition | None = None
     name: str | None = None
+    left_segment: str | None = Field(default=None, description="leave when the person leaves this segment")
 
     @model_validator(mode="after")
     def _something(self) -> ExitCriterion:
-        if self.event is None and self.traits is None:
-            raise ValueError("an exit criterion needs an `event` or a `traits` condition")
+        if self.left_segment is not None and self.event is not None:
+            raise ValueError("an exit criterion takes an `event` or a `left_segment`, not both")
+        if self.event is None and self.traits is None and self.left_segment is None:
+            raise ValueError("an exit criterion needs an `event`, a `left_segment` or a `traits` condition")
         return self
 
 

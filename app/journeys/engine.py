@@ -29,6 +29,7 @@ from graph_models.journey import (
     WaitStep,
     WaitUntil,
 )
+from graph_models.segments import ENTERED, LEFT, SEGMENT_EVENT_TYPE, is_segment_change
 
 MAX_STEPS_PER_WALK = 200
 ACTIVE = "active"
@@ -414,6 +415,8 @@ class Walker:
 
     # -- events ----------------------------------------------------------------------------------
     def _exit_matches(self, crit: ExitCriterion, en: Enrollment, event: EngineEvent | None, basis: int) -> bool:
+        if crit.left_segment is not None and (event is None or not is_segment_change(event, LEFT, crit.left_segment)):
+            return False
         if crit.event is not None and (event is None or event.name != crit.event):
             return False
         if event is not None and not matches_properties(crit.where, event.properties):
@@ -438,7 +441,9 @@ class Walker:
             return
         for crit in self.d.exit:
             if self._exit_matches(crit, en, event, event.timestamp_ms):
-                self.finish(en, "exited", f"exit:{crit.name or crit.event or 'traits'}", event.timestamp_ms,
+                why = crit.name or crit.event or (f"left_segment:{crit.left_segment}" if crit.left_segment
+                                                  else "traits")
+                self.finish(en, "exited", f"exit:{why}", event.timestamp_ms,
                             event.message_id)
                 return
         step = self.steps[en.step_id]
@@ -453,6 +458,9 @@ class Walker:
     def wants(self, event: EngineEvent, person_id: str, history: Iterable[Enrollment]) -> bool:
         """Does this event enroll the person (entry conditions and the re-entry rule)?"""
         entry = self.d.entry
+        if (entry.segment is not None or event.type == SEGMENT_EVENT_TYPE) and (  # segment journeys: segment changes
+                entry.segment is None or not is_segment_change(event, ENTERED, entry.segment)):
+            return False
         if entry.event is not None and (event.name != entry.event
                                         or not matches_properties(entry.where, event.properties)):
             return False

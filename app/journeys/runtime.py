@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -162,19 +162,22 @@ class JourneyRuntime:
     def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]]) -> _Work:
         return _Work(self, tx, self._versions(tx), traits)
 
-    def after_ingest(self, tx: ManagedTransaction, plan: BatchPlan) -> Effects:
+    def after_ingest(self, tx: ManagedTransaction, plan: BatchPlan, extra: Sequence[EngineEvent] = ()) -> Effects:
         """Run the engine for a freshly written batch, inside the same transaction.
 
         A version that raises is undone and skipped for the rest of the batch, and the failure is written
         as graph data (the events land regardless). If writing the engine's changes fails, the transaction
         is unusable: `EngineWriteFailed` makes the store write the batch again, with `AFTER_WRITE_RETRY`
-        naming the versions to skip."""
+        naming the versions to skip. `extra`: the batch's segment membership changes (app/segments), applied
+        after the batch's events."""
         written = plan.result.written
         if not written:
             return Effects()
         retry: Mapping[str, tuple[str, str, list[str]]] | None = AFTER_WRITE_RETRY.get()
         events = [engine_event(ev, w.personId, w.timestampMs) for ev, w in zip(plan.events, written, strict=True)]
-        traits, enrollments = self._load_people(tx, sorted({w.personId for w in written}))
+        events += extra
+        traits, enrollments = self._load_people(tx, sorted({w.personId for w in written} |
+                                                           {e.person_id for e in extra}))
         work = self._session(tx, traits)
         for key, (kind, error, message_ids) in (retry or {}).items():
             work.skip.add(key)
@@ -186,6 +189,18 @@ class JourneyRuntime:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
         return self._commit_guarded(work, dict(retry or {}))
+
+    def apply_events(self, tx: ManagedTransaction, events: Sequence[EngineEvent]) -> Effects:
+        """Run the engine for events that are no batch's (segment changes found by a timer sweep, scheduled
+        segment entries: app/segments), inside the caller's transaction."""
+        if not events:
+            return Effects()
+        traits, enrollments = self._load_people(tx, sorted({e.person_id for e in events}))
+        work = self._session(tx, traits)
+        for event in events:
+            work.apply(event, enrollments[event.person_id])
+        self.stats.events += len(events)
+        return self._commit_guarded(work, {})
 
     def _load_people(self, tx: ManagedTransaction, persons: list[str]
                      ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Enrollment]]]:

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app.graph.driver import UNAVAILABLE
 from app.journeys.runtime import JourneyRuntime
 from app.journeys.watermark import Watermark
+from app.segments.membership import SegmentTimers
 
 log = logging.getLogger("journeys.timers")
 
@@ -30,6 +31,8 @@ class TimerService:
         self.runtime = runtime
         self.batch = batch
         self.watermark = watermark
+        # Segment windows passing (app/segments): due SegmentTimers re-evaluate people, changes feed the engine.
+        self.segments = SegmentTimers(runtime.driver, runtime.database, clock=runtime.clock, sink=runtime.apply_events)
         self.scheduler = BackgroundScheduler(daemon=True)
         self.scheduler.add_job(self.tick, "interval", seconds=interval_s, id="fire-due-timers",
                                max_instances=1, coalesce=True)
@@ -37,7 +40,8 @@ class TimerService:
     def tick(self) -> int:
         """Fire every timer due now and covered by the watermark (also callable directly, e.g. by tests)."""
         try:
-            fired = self.runtime.fire_due(limit=self.batch, watermark=self.watermark)
+            fired = self.segments.fire_due(limit=self.batch, watermark=self.watermark)
+            fired += self.runtime.fire_due(limit=self.batch, watermark=self.watermark)
         except UNAVAILABLE as exc:  # the graph is away: the timers stay due and fire on a later tick
             log.warning("timer tick skipped, graph unavailable: %s", exc)
             return 0

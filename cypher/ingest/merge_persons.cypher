@@ -1,5 +1,5 @@
-// Merge the loser person into the survivor: events, sessions, identities, accounts, journey
-// enrollments, action requests and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
+// Merge the loser person into the survivor: events, sessions, identities, accounts, segment memberships and
+// their history, journey enrollments, action requests and earlier merge records move over; the survivor keeps its own properties and gains the loser's missing ones;
 // consent (per channel the edge with the later atMs; at equal times an opt-out beats an opt-in), suppressions
 // (the later atMs keeps its reason) and decisions (FOR) move over too, and the later contextTimezone wins;
 // a PersonMerge node records what happened. Params: $rows: [{loser, survivor, messageId, atMs, reason}]
@@ -34,6 +34,21 @@ CALL (loser, survivor) {
   // engine, in this transaction, exits the duplicates and writes the kept one's key again.
   SET en.personId = survivor.personId
   REMOVE en.liveKey
+}
+CALL (loser, survivor) {
+  // Segment memberships (app/segments) move over, keeping the earlier sinceMs; the segment writer then
+  // re-evaluates the survivor for every published segment in this transaction.
+  MATCH (loser)-[old:IN_SEGMENT]->(s)
+  MERGE (survivor)-[m:IN_SEGMENT]->(s)
+  ON CREATE SET m.sinceMs = old.sinceMs, m.since = old.since, m.messageId = old.messageId, m.reason = old.reason,
+                m.version = old.version
+  FOREACH (_ IN CASE WHEN old.sinceMs < m.sinceMs THEN [1] ELSE [] END | SET m.sinceMs = old.sinceMs)
+  DELETE old
+}
+CALL (loser, survivor) {
+  MATCH (loser)-[old:SEGMENT_CHANGE]->(c)
+  MERGE (survivor)-[:SEGMENT_CHANGE]->(c)
+  DELETE old
 }
 CALL (loser, survivor) {
   MATCH (a:ActionRequest)-[old:FOR]->(loser)

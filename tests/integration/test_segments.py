@@ -1,0 +1,127 @@
+"""Segments on the real servers with a fake clock: streaming membership in the ingest transaction, windows
+passing through durable segment timers, merges, accounts, journeys entered from segments, batch evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from app.clock import FakeClock
+from app.segments.definitions import validate_segment
+from app.segments.membership import SegmentTimers
+from app.segments.store import SegmentStore
+from app.settings import Settings
+from graph_models.journey import JourneyDefinition
+from graph_models.principal import Principal
+from tests.integration.journey_support import Harness, harness, publish
+from tests.integration.support import rows
+
+pytestmark = pytest.mark.integration
+
+START_MS = 1_772_359_200_000  # 2026-03-01T10:00:00Z
+AUTHOR = Principal(name="ada", role="author")
+APPROVER = Principal(name="grace", role="approver")
+PRICING: dict[str, Any] = {
+    "id": "pricing-interest", "name": "Pricing interest",
+    "condition": {"all": [
+        {"trait": "plan", "op": "eq", "value": "pro"},
+        {"count": {"event": "Viewed Pricing", "within": "7d"}, "op": "gte", "value": 2},
+        {"not": {"recency": {"event": "Order Completed"}, "within": "30d"}},
+    ]},
+}
+
+
+def at(minutes: float) -> str:
+    return (dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC) + dt.timedelta(minutes=minutes)).isoformat()
+
+
+def ev(mid: str, minutes: float, name: str | None = None, kind: str = "track", **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": kind, "messageId": mid, "timestamp": at(minutes), **fields}
+    if name is not None:
+        body["event"] = name
+    return body
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START_MS)
+
+
+def publish_segment(driver: Driver, settings: Settings, data: dict[str, Any], clock: FakeClock) -> int:
+    store = SegmentStore(driver, settings.neo4j_database, clock=clock)
+    info = store.push(validate_segment(data), AUTHOR)
+    store.submit(info.segmentId, info.version, AUTHOR)
+    store.approve(info.segmentId, info.version, APPROVER)
+    store.publish(info.segmentId, info.version, APPROVER)
+    return info.version
+
+
+def members(driver: Driver, settings: Settings, segment_id: str) -> list[str]:
+    return [r["u"] for r in rows(driver, settings, """
+        MATCH (:Segment {segmentId: $s})<-[:IN_SEGMENT]-(p:Person) RETURN p.userId AS u ORDER BY u""", s=segment_id)]
+
+
+def history(driver: Driver, settings: Settings, segment_id: str) -> list[tuple[str, str]]:
+    return [(r["u"], r["change"]) for r in rows(driver, settings, """
+        MATCH (p:Person)-[:SEGMENT_CHANGE]->(c:SegmentChange {segmentId: $s})
+        RETURN p.userId AS u, c.change AS change, c.atMs AS atMs ORDER BY atMs, u, change""", s=segment_id)]
+
+
+def advance(h: Harness, timers: SegmentTimers, **delta: float) -> int:
+    """Move the clock, let the consumer catch up, fire segment timers (into the engine) then journey timers."""
+    h.clock.advance(**delta)
+    h.caught_up()
+    fired = timers.fire_due(now_ms=h.clock.now_ms(), watermark=h.watermark)
+    h.engine.fire_due(now_ms=h.clock.now_ms(), watermark=h.watermark)
+    return fired
+
+
+def segment_journey() -> JourneyDefinition:
+    return JourneyDefinition.model_validate({
+        "id": "pricing-nudge", "name": "Pricing nudge",
+        "entry": {"segment": "pricing-interest", "reentry": "always"},
+        "exit": [{"left_segment": "pricing-interest", "name": "left"}],
+        "start": "wait",
+        "steps": [
+            {"id": "wait", "type": "wait", "duration": "30d", "next": "done"},
+            {"id": "done", "type": "end"},
+        ],
+    })
+
+
+def test_enter_and_leave_on_events_traits_and_windows(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    publish_segment(graph, settings, PRICING, clock)
+    publish(graph, settings, segment_journey(), clock)
+    with harness(settings, graph, clock) as h:
+        timers = SegmentTimers(graph, settings.neo4j_database, clock=clock, sink=h.engine.apply_events)
+        h.send(ev("i1", 0, kind="identify", userId="ann", traits={"plan": "pro"}),
+               ev("i2", 0, kind="identify", userId="bob", traits={"plan": "pro"}),
+               ev("v1", 1, "Viewed Pricing", userId="ann"), ev("v2", 1, "Viewed Pricing", userId="bob"))
+        assert members(graph, settings, "pricing-interest") == []
+        h.send(ev("v3", 60, "Viewed Pricing", userId="ann"), ev("v4", 60, "Viewed Pricing", userId="bob"))
+        assert members(graph, settings, "pricing-interest") == ["ann", "bob"]
+        assert {(e["userId"], e["status"]) for e in h.enrollments()} == {("ann", "active"), ("bob", "active")}
+        edge = rows(graph, settings, """MATCH (:Person {userId: 'ann'})-[m:IN_SEGMENT]->(:Segment)
+                                        RETURN m.messageId AS m, m.reason AS r""")[0]
+        assert edge["m"] == "v3" and "yes: plan = 'pro'" in edge["r"]
+        # bob orders (an event), ann becomes free (a trait change): both leave, and leave the journey
+        h.send(ev("o1", 120, "Order Completed", userId="bob"),
+               ev("i3", 120, kind="identify", userId="ann", traits={"plan": "free"}))
+        assert members(graph, settings, "pricing-interest") == []
+        assert {(e["userId"], e["status"], e["reason"]) for e in h.enrollments()} == {
+            ("ann", "exited", "exit:left"), ("bob", "exited", "exit:left")}
+        # ann back on pro: in again (and in the journey again: reentry always)
+        h.send(ev("i4", 180, kind="identify", userId="ann", traits={"plan": "pro"}))
+        assert members(graph, settings, "pricing-interest") == ["ann"]
+        # 7 days after her first view it leaves its window: one view left, so she leaves by the timer
+        assert advance(h, timers, days=6) == 0
+        assert members(graph, settings, "pricing-interest") == ["ann"]
+        assert advance(h, timers, days=1, hours=1) == 2  # ann and bob (still out: his order is recent)
+        assert members(graph, settings, "pricing-interest") == []
+        assert [e["status"] for e in h.enrollments("pricing-nudge") if e["userId"] == "ann"] == ["exited", "exited"]
+    assert history(graph, settings, "pricing-interest") == [
+        ("ann", "entered"), ("bob", "entered"), ("ann", "left"), ("bob", "left"), ("ann", "entered"),
+        ("ann", "left")]
