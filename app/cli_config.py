@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.cli_journey import _principal, _require_graph
+from app.cli_report import print_findings
 from app.decisions.config_lint import (
     ERROR,
     ConfigInvalid,
@@ -104,15 +105,7 @@ def lint_files(kind: KindArg, files: FilesArg) -> None:
             _print_invalid(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]", exc)
             continue
         issues = lint_config(kind, model, catalog, journeys)
-        errors = [i for i in issues if i.severity == ERROR]
-        failed = failed or bool(errors)
-        if not issues:
-            console.print(f"[bold]{escape(str(path))}[/bold]: [green]ok[/green]")
-            continue
-        summary = f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)"
-        console.print(f"[bold]{escape(str(path))}[/bold]: {'[red]' if errors else '[yellow]'}{summary}[/]")
-        for issue in issues:
-            console.print(_issue_line(issue))
+        failed = print_findings(console, path, issues, _issue_line, ERROR) or failed
     if failed:
         raise typer.Exit(1)
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli_report import print_findings
 from app.decisions.conflict_review import ConflictReview
 from app.decisions.conflicts import Conflict
 from app.discovery import nothing_running
@@ -85,16 +86,7 @@ def lint_files(files: FilesArg) -> None:
             failed = True
             _print_invalid(f"[bold]{escape(str(path))}[/bold]: [red]invalid[/red]", exc)
             continue
-        issues = lint(definition, catalog)
-        errors = [i for i in issues if i.severity == ERROR]
-        failed = failed or bool(errors)
-        if not issues:
-            console.print(f"[bold]{escape(str(path))}[/bold]: [green]ok[/green]")
-            continue
-        summary = f"{len(errors)} error(s), {len(issues) - len(errors)} warning(s)"
-        console.print(f"[bold]{escape(str(path))}[/bold]: {'[red]' if errors else '[yellow]'}{summary}[/]")
-        for issue in issues:
-            console.print(_issue_line(issue))
+        failed = print_findings(console, path, lint(definition, catalog), _issue_line, ERROR) or failed
     if failed:
         raise typer.Exit(1)
 
