@@ -125,3 +125,57 @@ def test_enter_and_leave_on_events_traits_and_windows(settings: Settings, graph:
     assert history(graph, settings, "pricing-interest") == [
         ("ann", "entered"), ("bob", "entered"), ("ann", "left"), ("bob", "left"), ("ann", "entered"),
         ("ann", "left")]
+
+
+BIG_ACCOUNTS: dict[str, Any] = {
+    "id": "big-accounts", "name": "Members of big accounts",
+    "condition": {"account": {"traits": [{"trait": "seats", "op": "gt", "value": 50}]}},
+}
+
+
+def test_account_conditions_and_identity_merges(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    publish_segment(graph, settings, BIG_ACCOUNTS, clock)
+    publish_segment(graph, settings, PRICING, clock)
+    with harness(settings, graph, clock) as h:
+        h.send(ev("g1", 0, kind="group", userId="ann", groupId="acme", traits={"seats": 80}),
+               ev("g2", 0, kind="group", userId="bob", groupId="tiny", traits={"seats": 3}))
+        assert members(graph, settings, "big-accounts") == ["ann"]
+        h.send(ev("g3", 10, kind="group", userId="bob", groupId="tiny", traits={"seats": 60}))
+        assert members(graph, settings, "big-accounts") == ["ann", "bob"]
+        # an anonymous visitor views pricing once, ann (pro) once: the merge gives her two views
+        h.send(ev("i1", 20, kind="identify", userId="ann", traits={"plan": "pro"}),
+               ev("v1", 21, "Viewed Pricing", userId="ann"),
+               ev("v2", 22, "Viewed Pricing", anonymousId="anon-1"))
+        assert members(graph, settings, "pricing-interest") == []
+        h.send(ev("i2", 30, kind="identify", userId="ann", anonymousId="anon-1"))
+        assert members(graph, settings, "pricing-interest") == ["ann"]
+        assert members(graph, settings, "big-accounts") == ["ann", "bob"]
+    assert rows(graph, settings, "MATCH (p:Person) RETURN count(p) AS n")[0]["n"] == 2
+
+
+def test_batch_evaluation_interrupted_and_resumed(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    from app.segments.batch import SegmentEvaluator
+
+    with harness(settings, graph, clock) as h:  # people and events first, the segment published afterwards
+        events = []
+        for i in range(9):
+            events.append(ev(f"i{i}", 0, kind="identify", userId=f"u{i}", traits={"plan": "pro" if i % 3 else "free"}))
+            events += [ev(f"v{i}-{k}", 1 + k, "Viewed Pricing", userId=f"u{i}") for k in range(i % 2 + 1)]
+        h.send(*events)
+    clock.advance(hours=1)
+    publish_segment(graph, settings, PRICING, clock)
+    expected = sorted(f"u{i}" for i in range(9) if i % 3 and i % 2)
+    evaluator = SegmentEvaluator(graph, settings.neo4j_database, clock=clock, page=2)
+    dry = evaluator.dry_run(validate_segment(PRICING), sample=2)
+    assert (dry.size, dry.scanned, len(dry.sample)) == (len(expected), 9, 2)
+    assert members(graph, settings, "pricing-interest") == []
+    seen: list[tuple[int, int]] = []
+    first = evaluator.evaluate("pricing-interest", max_pages=2, progress=lambda d, t: seen.append((d, t)))
+    assert first.status == "running" and first.scanned == 4 and seen == [(2, 9), (4, 9)]
+    partial = members(graph, settings, "pricing-interest")
+    resumed = evaluator.evaluate("pricing-interest")
+    assert resumed.status == "done" and resumed.scanned == 9 and resumed.entered == len(expected)
+    assert members(graph, settings, "pricing-interest") == expected and set(partial) < set(expected)
+    again = evaluator.evaluate("pricing-interest")  # a finished run starts again: nothing changes
+    assert (again.status, again.scanned, again.entered, again.left) == ("done", 9, 0, 0)
+    assert members(graph, settings, "pricing-interest") == expected
