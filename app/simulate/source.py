@@ -2,9 +2,9 @@
 fixed named queries under `cypher/simulate/`), so a simulation can never change live enrollments, decisions
 or deliveries.
 
-Events of the window are read per person (range predicates are not indexed on ArcadeDB): people are paged by
-personId, then each page's events are read from the person; the replay sorts them globally by
-(timestamp, messageId)."""
+Events of the window are read per person (range predicates are not indexed on ArcadeDB): person ids are streamed
+once, and each page of them has its events read from the person (and its state) in a read transaction of its own;
+the replay sorts the events globally by (timestamp, messageId)."""
 
 from __future__ import annotations
 
@@ -123,8 +123,16 @@ class SimulationSource:
                                       r["status"] or "active", r["exitReason"], r["endedAtMs"], actions))
         return out
 
-    def _page(self, tx: ManagedTransaction, after: str) -> list[str]:
-        return [str(r["personId"]) for r in tx.run(query("simulate/people_page"), after=after, limit=self.page_size)]
+    def _scan(self, tx: ManagedTransaction, visit: Callable[[list[str]], None]) -> None:
+        """Stream every person id (one scan) and hand them to `visit` a page at a time."""
+        page: list[str] = []
+        for r in tx.run(query("simulate/people_all")):
+            page.append(str(r["personId"]))
+            if len(page) >= self.page_size:
+                visit(page)
+                page = []
+        if page:
+            visit(page)
 
     def _people(self, tx: ManagedTransaction, persons: list[str], from_ms: int, to_ms: int, since_ms: int,
                 cs: ConstraintSet) -> list[PersonInput]:
@@ -165,22 +173,21 @@ class SimulationSource:
         live = self._read(lambda tx: self._live(tx, draft.id, from_ms, to_ms))
         total = int(self._read(lambda tx: tx.run(query("simulate/people_count")).single(strict=True)["people"]))
         since = history_since_ms(from_ms, cs)
-        people: list[PersonInput] = []
-        after, seen = "", 0
-        while True:
-            page: list[str] = self._read(partial(self._page, after=after))
-            if not page:
-                break
-            people += self._read(partial(self._people, persons=page, from_ms=from_ms, to_ms=to_ms, since_ms=since,
-                                         cs=cs))
-            seen += len(page)
-            after = page[-1]
+        people: dict[str, PersonInput] = {}
+        seen: list[int] = [0]
+
+        def visit(page: list[str]) -> None:
+            for person in self._read(partial(self._people, persons=page, from_ms=from_ms, to_ms=to_ms,
+                                             since_ms=since, cs=cs)):
+                people[person.person_id] = person  # a retried scan visits a page again: keyed, not appended
+            seen[0] += len(page)
             if progress is not None:
-                progress(min(seen, total), max(total, seen))
-            if len(page) < self.page_size:
-                break
+                progress(min(seen[0], total), max(total, seen[0]))
+
+        self._read(partial(self._scan, visit=visit))
         return ReplayInput(draft=draft, from_ms=from_ms, to_ms=to_ms, constraint_version=key, constraints=cs,
-                           live_journeys=tuple(journeys), people=tuple(people), live=tuple(live))
+                           live_journeys=tuple(journeys), people=tuple(people[p] for p in sorted(people)),
+                           live=tuple(live))
 
 
 def simulate(driver: Driver, database: str, draft: JourneyDefinition, from_ms: int, to_ms: int, *,

@@ -23,7 +23,8 @@ from app.cli import app as cli_app
 from app.clock import FakeClock
 from app.runtime import make_services
 from app.settings import Settings, get_settings
-from app.simulate.source import simulate
+from app.simulate.replay import replay
+from app.simulate.source import SimulationSource, simulate
 from graph_models.journey import JourneyDefinition
 from graph_models.principal import ApiKey
 from graph_models.simulation import SimulationResult
@@ -109,6 +110,12 @@ def test_replay_the_live_version_matches_live(settings: Settings, graph: Driver,
     assert result.live.entries == 3 and result.live.messages == {"email": 1}
     assert result.live.capsHit == {"email-daily": 1} and result.live.blocked == {"no_consent": 1}
     assert result.competingSimulated["rival@1"].messages == {"email": 1}
+    # one person per page (several read transactions while the ids stream): the same inputs, the same hash
+    seen: list[tuple[int, int]] = []
+    paged = SimulationSource(graph, settings.neo4j_database, page_size=1).load(
+        live_definition, T0 - H, T0 + 24 * H, lambda done, total: seen.append((done, total)))
+    assert replay(paged).resultHash == result.resultHash
+    assert seen[-1] == (3, 3) and len(seen) == 3
     assert snapshot(graph, settings) == before
 
 
