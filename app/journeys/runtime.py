@@ -6,7 +6,6 @@ duplicate the store skips, so it can never advance or enroll anyone twice.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -40,6 +39,7 @@ SWEEP_BUCKETS = 1440  # minute buckets looked up per due-timer query (a day)
 T = TypeVar("T")
 ENGINE_PRINCIPAL = "journeys-engine"  # who the engine's own lifecycle changes are recorded as
 # Errors that retry the whole transaction (a conflict, the server away): never an engine failure.
+_LATEST_MS = 2**62  # "no upper bound" for time-window reads
 _RETRIED = (TransientError, ServiceUnavailable, SessionExpired, ConstraintError)
 
 
@@ -185,6 +185,7 @@ class JourneyRuntime:
         survivors = {survivor for _, survivor in plan.result.merges}
         for pid in sorted(survivors):
             work.dedupe_after_merge(enrollments[pid], plan)
+        work.expect_candidates(events, enrollments)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
@@ -368,6 +369,12 @@ class _Work:
         self.effects = Effects()
         self._walkers: dict[str, Walker | None] = {}
         self._counts: dict[tuple[str, str, int], int] = {}
+        # (personId, event name) -> (fromMs read, [(atMs, properties)]): a person's events of one name, read
+        # once per unit of work for every count condition on them (the engine writes no events meanwhile)
+        self._events: dict[tuple[str, str], tuple[int, list[tuple[int, dict[str, Any]]]]] = {}
+        # (persons, earliest ms): who will probably have candidates in this unit of work; the resolver reads
+        # them all in one round trip when it opens, instead of one read per moment (others still read lazily)
+        self.expected: tuple[list[str], int] | None = None
         self.failures: list[EngineFailure] = []  # written by record_failures
         self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
         self.only: str | None = None  # re-applying failures: only this version runs
@@ -377,15 +384,14 @@ class _Work:
         return self.traits.get(person_id, {})
 
     def _count(self, person_id: str, spec: CountSpec, basis_ms: int) -> int:
-        key = (person_id, spec.model_dump_json(), basis_ms)
-        if key not in self._counts:
-            since = basis_ms - spec.within.ms if spec.within else 0
+        since = basis_ms - spec.within.ms if spec.within else 0
+        held = self._events.get((person_id, spec.event))
+        if held is None or held[0] > since:  # one read per person and event name, from the earliest window
             rows = self.tx.run(query("journeys/engine_count_events"), personId=person_id, event=spec.event,
-                               fromMs=since, toMs=basis_ms)
-            self._counts[key] = sum(
-                1 for r in rows if matches_properties(spec.where, json.loads(r["properties"] or "{}"))
-            )
-        return self._counts[key]
+                               fromMs=since, toMs=_LATEST_MS)
+            held = (since, [(int(r["atMs"]), json.loads(r["properties"] or "{}")) for r in rows])
+            self._events[(person_id, spec.event)] = held
+        return sum(1 for at, props in held[1] if since <= at <= basis_ms and matches_properties(spec.where, props))
 
     def walker(self, journey_id: str, version: int) -> Walker | None:
         """The walker for a version, or None when that version is paused (its people hold still)."""
@@ -460,6 +466,30 @@ class _Work:
         """The versions this unit of work changes something in (suspects when writing it fails)."""
         keys = {version_key(en.journey_id, en.version) for en in self.effects.enrollments.values()}
         return keys | {version_key(a.journey_id, a.version) for a in self.effects.actions}
+
+    def expect_candidates(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
+        """Note who may reach an action step in this batch (a person with a live enrollment, or with an event
+        that matches a published version's entry event and conditions), so the resolver reads them at once.
+        A guess, never a rule: a person left out is read when their first candidate comes."""
+        entries = []
+        for journey_id, version in self.versions.published:
+            key = version_key(journey_id, version)
+            if key in self.skip:
+                continue
+            try:
+                entries.append(self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key]).entry)
+            except _RETRIED:
+                raise
+            except Exception:  # a broken version fails (and is recorded) where it is used, not here
+                continue
+        persons = {p for p, ens in enrollments.items() if any(en.live for en in ens)}
+        for ev in events:
+            if ev.person_id not in persons and any(
+                    e.event is None or (e.event == ev.name and matches_properties(e.where, ev.properties))
+                    for e in entries):
+                persons.add(ev.person_id)
+        if persons and events:
+            self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
 
     def release_live_keys(self) -> None:
         """Clear `liveKey` on enrollments this unit of work ends, before any new one claims the key."""
@@ -591,7 +621,7 @@ class _Work:
 
 def _marks(fx: Effects) -> dict[str, int]:
     """The length of every list and dict of the effects (new fields included, whoever adds them)."""
-    return {f.name: len(v) for f in dataclasses.fields(fx) if isinstance(v := getattr(fx, f.name), list | dict)}
+    return {name: len(v) for name, v in vars(fx).items() if isinstance(v, list | dict)}
 
 
 def _restore(fx: Effects, marks: Mapping[str, int]) -> None:
