@@ -22,6 +22,7 @@ from app.cli_measure import journey_results, measure_app
 from app.cli_people import people_app
 from app.cli_person import person_app
 from app.cli_seed import seed_command
+from app.cli_segment import segment_app
 from app.cli_settings import settings_app
 from app.decisions.config_store import ConfigStore
 from app.decisions.samples import load_config_samples
@@ -52,10 +53,11 @@ app.add_typer(config_app, name="config")
 app.add_typer(people_app, name="people")
 app.add_typer(measure_app, name="measure")
 journey_app.command("results")(journey_results)
-app.add_typer(person_app, name="person")
 app.add_typer(delivery_app, name="delivery")
 app.command("dispatch")(dispatch)
+app.add_typer(person_app, name="person")
 app.add_typer(settings_app, name="settings")
+app.add_typer(segment_app, name="segment")
 app.command("seed")(seed_command)
 console = Console()
 

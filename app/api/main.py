@@ -19,6 +19,7 @@ from app.api import (
     people,
     privacy,
     results,
+    segments,
     simulate,
     tracking,
 )
@@ -62,6 +63,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(deliveries.router)
     for error in config.ERROR_STATUS:
         app.add_exception_handler(error, config.config_error)
+    app.include_router(segments.router)
+    for error in segments.ERROR_STATUS:
+        app.add_exception_handler(error, segments.segment_error)
     for unavailable in (ServiceUnavailable, SessionExpired, TransientError):
         app.add_exception_handler(unavailable, _graph_unavailable)
     return app

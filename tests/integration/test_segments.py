@@ -179,3 +179,50 @@ def test_batch_evaluation_interrupted_and_resumed(settings: Settings, graph: Dri
     again = evaluator.evaluate("pricing-interest")  # a finished run starts again: nothing changes
     assert (again.status, again.scanned, again.entered, again.left) == ("done", 9, 0, 0)
     assert members(graph, settings, "pricing-interest") == expected
+
+
+def test_http_lifecycle_size_members_and_evaluate(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+    from app.runtime import make_services
+    from graph_models.principal import ApiKey
+
+    with harness(settings, graph, clock) as h:
+        h.send(ev("g1", 0, kind="group", userId="ann", groupId="acme", traits={"seats": 80}),
+               ev("g2", 0, kind="group", userId="bob", groupId="tiny", traits={"seats": 3}))
+    keys = {"ada": "key-ada", "grace": "key-grace"}
+    keyed = settings.model_copy(update={"api_keys": [ApiKey("ada", "author", keys["ada"]),
+                                                     ApiKey("grace", "approver", keys["grace"])]})
+    services = make_services(keyed, graph, keyed.kafka_bootstrap or "")
+
+    def auth(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {keys[name]}"}
+
+    try:
+        with TestClient(create_app(services)) as client:
+            bad = client.post("/v1/segments/lint", json={"id": "x", "name": "X", "condition": {"count": {}}},
+                              headers=auth("ada"))
+            assert bad.status_code == 200 and bad.json()["ok"] is False
+            dry = client.post("/v1/segments/size", json=BIG_ACCOUNTS, headers=auth("ada")).json()
+            assert (dry["size"], dry["scanned"]) == (1, 2)
+            pushed = client.post("/v1/segments", json=BIG_ACCOUNTS, headers=auth("ada"))
+            assert pushed.status_code == 201, pushed.text
+            assert client.post("/v1/segments", json=BIG_ACCOUNTS, headers=auth("ada")).status_code == 200
+            base = "/v1/segments/big-accounts/versions/1"
+            assert client.post(f"{base}/submit", headers=auth("ada")).json()["status"] == "in_review"
+            assert client.post(f"{base}/approve", headers=auth("ada")).status_code == 403  # author, and own
+            assert client.post(f"{base}/approve", headers=auth("grace")).json()["status"] == "approved"
+            assert client.get(f"{base}/size", headers=auth("ada")).json()["size"] == 1
+            assert client.post(f"{base}/publish", headers=auth("grace")).json()["status"] == "published"
+            assert client.post("/v1/segments/big-accounts/evaluate", headers=auth("ada")).status_code == 403
+            done = client.post("/v1/segments/big-accounts/evaluate", headers=auth("grace")).json()
+            assert (done["status"], done["entered"]) == ("done", 1)
+            found = client.get("/v1/segments/big-accounts/members", headers=auth("ada")).json()
+            assert found["size"] == 1 and found["members"][0]["userId"] == "ann"
+            detail = client.get("/v1/segments/big-accounts", headers=auth("ada")).json()
+            assert detail["members"] == 1 and detail["publishedVersion"] == 1
+            assert [a["action"] for a in detail["audit"]][:2] == ["evaluate", "publish"]
+            assert client.get("/v1/segments/nope", headers=auth("ada")).status_code == 404
+    finally:
+        services.producer.close()

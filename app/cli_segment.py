@@ -1,0 +1,233 @@
+"""`journeys segment ...`: segments (audiences) - lint files, and against NEO4J_URI push, submit, approve,
+publish, archive, list, size (a dry run: count and sample, nothing written), members and evaluate (a
+resumable batch evaluation with a progress bar).
+
+As with `journeys journey`, `--as` names who is acting and `--role` (admin by default) their role; a version
+is never approved by the name that pushed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from neo4j import Driver
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from app.cli_journey import _principal, _require_graph
+from app.decisions.resolver import ConstraintResolver
+from app.errors import JourneysError
+from app.journeys.runtime import JourneyRuntime
+from app.runtime import connect
+from app.segments.batch import SegmentEvaluator
+from app.segments.definitions import ERROR, SegmentInvalid, SegmentIssue, lint_segment, load_segment
+from app.segments.store import SegmentStore
+from app.settings import get_settings
+from graph_models.principal import ROLES
+from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentSize, SegmentVersionInfo
+
+segment_app = typer.Typer(help="Segments (audiences): lint, push, review, publish, size, members, evaluate.",
+                          no_args_is_help=True)
+console = Console()
+
+FilesArg = Annotated[list[Path], typer.Argument(help="segment files (YAML or JSON)", exists=True, dir_okay=False)]
+FileArg = Annotated[Path, typer.Argument(help="a segment file (YAML or JSON)", exists=True, dir_okay=False)]
+IdArg = Annotated[str, typer.Argument(help="segment id")]
+VersionArg = Annotated[int, typer.Argument(help="version number")]
+AsOpt = Annotated[str, typer.Option("--as", help="who is acting (recorded in the audit trail)")]
+RoleOpt = Annotated[str, typer.Option("--role", help=f"the acting role: {', '.join(ROLES)}")]
+
+
+def _issue_line(issue: SegmentIssue) -> str:
+    colour = "red" if issue.severity == ERROR else "yellow"
+    return f"  [{colour}]{issue.severity}[/{colour}] {escape(issue.code)} {escape(issue.path)}: {escape(issue.message)}"
+
+
+def _print_invalid(exc: SegmentInvalid) -> None:
+    console.print(f"[bold]{escape(exc.source)}[/bold]: [red]invalid[/red]")
+    lines = [_issue_line(i) for i in exc.lint_issues] or [f"  [red]error[/red] {escape(i)}" for i in exc.issues]
+    for line in lines:
+        console.print(line)
+
+
+def _load(path: Path) -> SegmentDefinition:
+    try:
+        return load_segment(path)
+    except SegmentInvalid as exc:
+        _print_invalid(exc)
+        raise typer.Exit(1) from exc
+
+
+@dataclass
+class _Graph:
+    driver: Driver
+    store: SegmentStore
+    evaluator: SegmentEvaluator
+
+
+@contextmanager
+def _graph() -> Iterator[_Graph]:
+    """The store and evaluator on NEO4J_URI (batch changes enter segment journeys through the engine, under the
+    resolver's constraints); a refused change prints and exits 1."""
+    settings = get_settings()
+    driver = None
+    try:
+        driver = connect(settings, _require_graph(settings))
+        engine = JourneyRuntime(driver, settings.neo4j_database, resolver=ConstraintResolver())
+        yield _Graph(driver, SegmentStore(driver, settings.neo4j_database),
+                     SegmentEvaluator(driver, settings.neo4j_database, sink=engine.apply_events))
+    except SegmentInvalid as exc:
+        _print_invalid(exc)
+        raise typer.Exit(1) from exc
+    except JourneysError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        if driver is not None:
+            driver.close()
+
+
+def _done(info: SegmentVersionInfo, what: str) -> None:
+    console.print(f"{escape(info.key)}: {what} [bold]{info.status}[/bold]")
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Progress]:
+    with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=False) as bar:
+        yield bar
+
+
+def _print_size(found: SegmentSize) -> None:
+    console.print(f"{escape(found.segmentId)}: [bold]{found.size}[/bold] of {found.scanned} people "
+                  f"({found.tookMs} ms)")
+    for m in found.sample:
+        console.print(f"  {escape(m.userId or '-')}  {escape(m.personId)}")
+
+
+@segment_app.command("lint")
+def lint_files(files: FilesArg) -> None:
+    """Print every problem (errors and warnings) in each file; exit 1 if any file has an error."""
+    failed = False
+    for path in files:
+        try:
+            definition = load_segment(path)
+        except SegmentInvalid as exc:
+            failed = True
+            _print_invalid(exc)
+            continue
+        issues = lint_segment(definition)
+        failed = failed or any(i.severity == ERROR for i in issues)
+        console.print(f"[bold]{escape(str(path))}[/bold] ({escape(definition.id)}): "
+                      f"{'[green]ok[/green]' if not issues else f'{len(issues)} finding(s)'}")
+        for issue in issues:
+            console.print(_issue_line(issue))
+    if failed:
+        raise typer.Exit(1)
+
+
+@segment_app.command()
+def push(file: FileArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """Store a segment file as its next draft version (an unchanged file is not stored again)."""
+    principal = _principal(as_, role)
+    definition = _load(file)
+    with _graph() as g:
+        info = g.store.push(definition, principal)
+    _done(info, "pushed, now" if info.created else "unchanged (same as the latest version),")
+
+
+@segment_app.command()
+def submit(segment_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """draft → in_review."""
+    with _graph() as g:
+        _done(g.store.submit(segment_id, version, _principal(as_, role)), "now")
+
+
+@segment_app.command()
+def approve(segment_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """in_review → approved (not by the name that pushed it)."""
+    with _graph() as g:
+        _done(g.store.approve(segment_id, version, _principal(as_, role)), "now")
+
+
+@segment_app.command()
+def publish(segment_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin",
+            evaluate: Annotated[bool, typer.Option(help="evaluate everyone now (batch)")] = True) -> None:
+    """approved → published; then (by default) a batch evaluation puts everyone already in the graph in."""
+    principal = _principal(as_, role)
+    with _graph() as g:
+        _done(g.store.publish(segment_id, version, principal), "now")
+        if evaluate:
+            _evaluate(g, segment_id, resume=False, principal_name=principal.name, role=principal.role)
+
+
+@segment_app.command()
+def archive(segment_id: IdArg, version: VersionArg, as_: AsOpt, role: RoleOpt = "admin") -> None:
+    """Any status but archived → archived (archiving the published version stops its evaluation)."""
+    with _graph() as g:
+        _done(g.store.archive(segment_id, version, _principal(as_, role)), "now")
+
+
+@segment_app.command("list")
+def list_segments() -> None:
+    """Every segment: latest and published versions, members now."""
+    with _graph() as g:
+        found = g.store.list_segments()
+    table = Table("segment", "name", "latest", "status", "published", "members")
+    for s in found:
+        table.add_row(escape(s.segmentId), escape(s.name), str(s.latestVersion), s.latestStatus or "-",
+                      str(s.publishedVersion or "-"), str(s.members))
+    console.print(table)
+
+
+@segment_app.command()
+def size(target: Annotated[str, typer.Argument(help="a segment file, or the id of a stored segment")],
+         version: Annotated[int | None, typer.Option(help="stored version (default: the latest)")] = None,
+         sample: Annotated[int, typer.Option(help="members to show")] = 10) -> None:
+    """A dry run: how many people the definition selects now, and a sample; nothing is written."""
+    path = Path(target)
+    with _graph() as g:
+        definition = _load(path) if path.is_file() else g.store.definition(target, version)
+        with _progress("counting") as bar:
+            task = bar.add_task("count", total=None)
+            found = g.evaluator.dry_run(definition, version=version, sample=sample,
+                                        progress=lambda d, t: bar.update(task, completed=d, total=t))
+    _print_size(found)
+
+
+@segment_app.command()
+def members(segment_id: IdArg, limit: Annotated[int, typer.Option(help="at most this many")] = 50) -> None:
+    """People in the segment now (longest-standing first)."""
+    with _graph() as g:
+        total = g.store.size(segment_id)
+        found = g.store.members(segment_id, limit)
+    console.print(f"{escape(segment_id)}: [bold]{total}[/bold] members")
+    for m in found:
+        console.print(f"  {escape(str(m.get('userId') or '-'))}  {escape(str(m['personId']))}  since {m['sinceMs']}")
+
+
+def _evaluate(g: _Graph, segment_id: str, *, resume: bool, principal_name: str, role: str) -> EvaluationInfo:
+    with _progress(f"evaluating {escape(segment_id)}") as bar:
+        task = bar.add_task("evaluate", total=None)
+        info = g.evaluator.evaluate(segment_id, resume=resume,
+                                    progress=lambda d, t: bar.update(task, completed=d, total=t))
+    g.store.record_evaluation(segment_id, info.version, _principal(principal_name, role),
+                              {"scanned": info.scanned, "entered": info.entered, "left": info.left})
+    console.print(f"{escape(segment_id)} v{info.version}: {info.status}, {info.scanned} people, "
+                  f"{info.entered} entered, {info.left} left")
+    return info
+
+
+@segment_app.command()
+def evaluate(segment_id: IdArg, as_: AsOpt, role: RoleOpt = "admin",
+             restart: Annotated[bool, typer.Option(help="start over instead of resuming")] = False) -> None:
+    """Evaluate the published version for everyone (resumes an interrupted run); writes the changes."""
+    with _graph() as g:
+        _evaluate(g, segment_id, resume=not restart, principal_name=as_, role=role)
