@@ -58,7 +58,7 @@ class SegmentEvaluator:
         found: list[SegmentMember] = []
         for done, page in enumerate(self._pages(ids)):
             with self.driver.session(database=self.database) as session:
-                facts, _ = session.execute_read(lambda tx, p=page: Membership.read_facts(tx, p, [seg], now))
+                facts, _ = session.execute_read(Membership.read_facts, page, [seg], now)
             for pid in page:
                 person = facts.get(pid)
                 if person is not None and evaluate(definition.condition, person, now):
@@ -114,7 +114,7 @@ class SegmentEvaluator:
     def _page(self, seg: PublishedSegment, evaluation_id: str, page: list[str]) -> None:
         now = self.clock.now_ms()
         with self.driver.session(database=self.database) as session:
-            facts, current = session.execute_read(lambda tx: Membership.read_facts(tx, page, [seg], now))
+            facts, current = session.execute_read(Membership.read_facts, page, [seg], now)
         changed = [pid for pid in page if pid in facts
                    and evaluate(seg.definition.condition, facts[pid], now) != (seg.segment_id in current[pid])]
 
