@@ -1,6 +1,6 @@
 """A deterministic demo graph for the analysis notebooks (`journeys seed`).
 
-Everything goes through the real pipeline: the sample constraints (plus two seed journeys in the exclusion group
+Everything goes through the real pipeline: the sample constraints (plus the seed journeys in the exclusion group
 and priorities) and five journeys are published through the review lifecycle; generated Segment events are
 produced to Kafka; an ingest consumer with the journey engine and the constraint resolver writes them; timers
 fire on a `FakeClock` stepped wave by wave (so a wait of days takes no time); one dispatcher pass with the log
@@ -8,8 +8,9 @@ adapter sends the deliveries due by the middle of the week and leaves the later 
 
 Journeys: the three examples (welcome series, abandoned cart, trial conversion with its 10% holdout) and two that
 compete for the same people: `spring-sale` (entry `Product Viewed`, a split A email / B push / 20% holdout, goal
-`Order Completed` in 7 days) and `winback` (the same entry event, an email, lower priority). Both are in the
-`promotions` exclusion group, so at one moment one wins and the other loses arbitration or is excluded.
+`Order Completed` in 7 days) and `winback` (the same entry event, an email, lower priority). The sale is in the
+`promotions` exclusion group with the cart and trial journeys; the win-back email loses arbitration to the sale's
+email at the same moment.
 
 Same `seed` and `people` -> the same people, events, enrollments, decisions and deliveries (ids included):
 message ids, user ids and every random choice come from `random.Random(seed)`, person ids are derived from
@@ -131,11 +132,12 @@ class _Events:
 
 
 def constraints() -> ConstraintSet:
-    """The sample constraints with the seed journeys in the `promotions` exclusion group and priorities."""
+    """The sample constraints with `spring-sale` in the `promotions` exclusion group (`winback` is not: at one
+    moment on one channel it loses arbitration to the sale instead) and both in the priorities."""
     base = load_config("constraints", example_path("constraints"))
     assert isinstance(base, ConstraintSet)
     groups = [g if g.id != "promotions" else ExclusionGroup.model_validate(
-        {"id": g.id, "journeys": [*g.journeys, "spring-sale", "winback"], "window": g.window.text})
+        {"id": g.id, "journeys": [*g.journeys, "spring-sale"], "window": g.window.text})
         for g in base.exclusion_groups]
     return base.model_copy(update={"exclusion_groups": groups,
                                    "priorities": {**base.priorities, "spring-sale": 70, "winback": 40}})
