@@ -25,8 +25,17 @@ from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
 from app.journeys.conditions import matches_properties
-from app.journeys.engine import BUCKET_MS, Effects, EngineEvent, Enrollment, Walker
-from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver
+from app.journeys.engine import (
+    BUCKET_MS,
+    MAX_DECISION_ROUNDS,
+    ActionRequest,
+    Decided,
+    Effects,
+    EngineEvent,
+    Enrollment,
+    Walker,
+)
+from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver, ResolverSession
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
 from app.measurement.outbox import engine_records, write_records
@@ -357,6 +366,14 @@ class JourneyRuntime:
         return advanced
 
 
+def _outcome_props(outcome: ActionOutcome | None) -> dict[str, Any]:
+    """What the resolver said about a request, as ActionRequest properties."""
+    if outcome is None:
+        return {"status": "error", "reason": "not decided"}
+    return {**dict(outcome.props), "status": outcome.status, "reason": outcome.reason or None,
+            "deferUntilMs": outcome.defer_until_ms}
+
+
 class _Work:
     """The state of one engine transaction: versions, walkers, counts, effects."""
 
@@ -375,6 +392,8 @@ class _Work:
         # (persons, earliest ms): who will probably have candidates in this unit of work; the resolver reads
         # them all in one round trip when it opens, instead of one read per moment (others still read lazily)
         self.expected: tuple[list[str], int] | None = None
+        self.decisions: ResolverSession | None = None  # opened at the first action request
+        self.outcomes: dict[str, ActionOutcome] = {}
         self.failures: list[EngineFailure] = []  # written by record_failures
         self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
         self.only: str | None = None  # re-applying failures: only this version runs
@@ -404,8 +423,43 @@ class _Work:
                 self._walkers[key] = None
             else:
                 definition = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key])
-                self._walkers[key] = Walker(definition, version, self.effects, self._traits_of, self._count)
+                self._walkers[key] = Walker(definition, version, self.effects, self._traits_of, self._count,
+                                            self.decide)
         return self._walkers[key]
+
+    def decide(self, requests: Sequence[ActionRequest]) -> dict[str, Decided]:
+        """Ask the resolver about one moment's requests. A resolver that raises gives `error` outcomes (the
+        steps go on by `on_blocked`, else `next`) instead of failing the batch's events."""
+        opened = self.decisions is None
+        if self.decisions is None:
+            self.decisions = self.rt.resolver.session(self.tx)
+        try:
+            preload = getattr(self.decisions, "load_people", None) if opened and self.expected else None
+            if preload is not None and self.expected is not None:
+                preload(*self.expected)
+            answers = self.decisions.decide(requests)
+        except _RETRIED:
+            raise
+        except Exception as exc:
+            log.exception("the resolver failed on %d request(s)", len(requests))
+            reason = f"resolver error: {type(exc).__name__}: {exc}"[:500]
+            answers = {r.action_id: ActionOutcome(r.action_id, "error", reason) for r in requests}
+        self.outcomes.update(answers)
+        return {aid: Decided(o.status, o.reason, o.defer_until_ms) for aid, o in answers.items()}
+
+    def settle_moment(self) -> None:
+        """Decide every request reached at this moment (one event), then go on from each action step."""
+        for _ in range(MAX_DECISION_ROUNDS):
+            pending = self.effects.pending
+            if not pending:
+                return
+            self.effects.pending = []
+            answers = self.decide(pending)
+            for request in pending:
+                walker = self.walker(request.journey_id, request.version)
+                en = self.effects.enrollments.get(request.enrollment_id)
+                if walker is not None and en is not None:
+                    walker.settle(en, request, answers.get(request.action_id, Decided("error", "no answer")))
 
     def dedupe_after_merge(self, enrollments: list[Enrollment], plan: BatchPlan) -> None:
         """Two merged persons in the same journey: the earliest enrollment stays, the others exit.
@@ -560,15 +614,14 @@ class _Work:
             if entered is not None:
                 enrollments.append(entered)
                 self.rt.stats.enrolled += 1
+        self.settle_moment()
 
     def commit(self) -> Effects:
         """Resolve action requests and write every change of this unit of work."""
         fx = self.effects
         if not fx:
             return fx
-        outcomes: dict[str, ActionOutcome] = {}
-        if fx.actions:
-            outcomes = {o.action_id: o for o in self.rt.resolver.resolve(self.tx, fx.actions)}
+        outcomes = self.outcomes
         created = [en for en in fx.enrollments.values() if en.loaded_step is None]
         updated = [en for en in fx.enrollments.values() if en.loaded_step is not None]
         if created:
@@ -606,10 +659,13 @@ class _Work:
                            "content": json.dumps(a.content, sort_keys=True), "priority": a.priority,
                            "tags": a.tags or None, "atMs": a.at_ms, "variant": a.variant,
                            "journeyId": a.journey_id, "version": a.version, "stepId": a.step_id,
-                           "status": outcomes.get(a.action_id, ActionOutcome(a.action_id, "accepted")).status,
-                           "reason": outcomes.get(a.action_id, ActionOutcome(a.action_id, "")).reason or None}}
+                           "fallback": [f"{c}:{t}" for c, t in a.fallback] or None,
+                           "transactional": a.transactional, "score": a.score, "kind": "journey",
+                           **_outcome_props(outcomes.get(a.action_id))}}
                 for a in fx.actions
             ]).consume()
+            if self.decisions is not None:
+                self.decisions.flush()
         write_records(self.tx, engine_records(fx, outcomes), self.rt.clock.now_ms())  # measurement outbox
         self.rt.stats.transitions += len(fx.visits)
         self.rt.stats.actions += len(fx.actions)
