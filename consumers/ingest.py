@@ -24,7 +24,7 @@ from neo4j.exceptions import ClientError, DatabaseError
 
 from app.clock import Clock, SystemClock
 from app.errors import JourneysError, PermanentError, RetryableError
-from app.graph.driver import UNAVAILABLE
+from app.graph.driver import UNAVAILABLE, is_unavailable
 from app.graph.event_store import EventStore
 from app.intake.normalize import AnyEvent, decode
 from app.intake.plan import BatchPlan
@@ -300,6 +300,8 @@ class IngestConsumer:
             # dead-lettered with the error unless every event fails alike (see _check_systemic).
             if isinstance(exc, (*UNAVAILABLE, RetryableError)):
                 raise
+            if is_unavailable(exc):  # a stale connection after a graph restart: the data is not at fault
+                raise RetryableError(f"graph connection failed: {exc}", reason="graph") from exc
             if len(pairs) == 1:
                 failed.append((pairs[0][0], chunk[0], exc))
                 return

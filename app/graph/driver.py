@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 
 from app.settings import Settings
 
 UNAVAILABLE = (ServiceUnavailable, SessionExpired, TransientError, ConnectionError, OSError)
+# Failures that say nothing about the statement or its data: the connection or the server's session state
+# (e.g. a pooled connection to a graph server that restarted: "BEGIN not expected in state: AUTHENTICATION").
+_CONNECTION_STATE = ("not expected in state", "authentication", "connection", "defunct", "session expired")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The graph could not run the work (away, restarting, a stale connection): retry later, never blame the
+    data. Statement and schema errors (`Neo.ClientError.Statement.*`, constraint violations) are not."""
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    if isinstance(exc, Neo4jError):
+        code = exc.code or ""
+        if code.startswith(("Neo.TransientError.", "Neo.ClientError.Request.", "Neo.ClientError.Security.")):
+            return True
+        text = (exc.message or str(exc)).lower()
+        return not code.startswith(("Neo.ClientError.Statement.", "Neo.ClientError.Schema.")) and any(
+            marker in text for marker in _CONNECTION_STATE)
+    return False
 
 
 def make_driver(settings: Settings, uri: str | None = None) -> Driver:
