@@ -174,13 +174,14 @@ class Entry(_Strict):
     traits: Condition | None = None
     reentry: Reentry | ReentryAfter = "never"
     segment: str | None = Field(default=None, description="enter when the person joins this segment")
+    scheduled: bool = Field(default=False, description="entered only by scheduled sends naming this journey")
 
     @model_validator(mode="after")
     def _something(self) -> Entry:
-        if self.segment is not None and self.event is not None:
-            raise ValueError("entry takes an `event` or a `segment`, not both")
-        if self.event is None and self.traits is None and self.segment is None:
-            raise ValueError("entry needs an `event`, a `segment` or a `traits` condition")
+        if sum((self.segment is not None, self.event is not None, self.scheduled)) > 1:
+            raise ValueError("entry takes one of `event`, `segment` or `scheduled`")
+        if self.event is None and self.traits is None and self.segment is None and not self.scheduled:
+            raise ValueError("entry needs an `event`, a `segment`, `scheduled` or a `traits` condition")
         return self
 
 

@@ -27,6 +27,8 @@ SegmentId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_\-]{0,63}$")]
 SEGMENT_ID = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
 # The engine sees membership changes as events of this type (name `entered` or `left`, property `segment`).
 SEGMENT_EVENT_TYPE = "segment"
+# A scheduled send enters people as an event of this type, named after the journey (property `send`).
+SCHEDULE_EVENT_TYPE = "schedule"
 ENTERED = "entered"
 LEFT = "left"
 
@@ -45,6 +47,17 @@ class ChangeEvent(Protocol):
 def is_segment_change(event: ChangeEvent, change: str, segment_id: str) -> bool:
     """Is `event` the engine's view of a person entering (`change` 'entered') or leaving segment `segment_id`?"""
     return event.type == SEGMENT_EVENT_TYPE and event.name == change and event.properties.get("segment") == segment_id
+
+
+def entry_accepts(segment: str | None, scheduled: bool, journey_id: str, event: ChangeEvent) -> bool:
+    """May `event` enter a journey with this entry? Segment changes enter only journeys with `entry.segment`
+    (that segment), scheduled sends only journeys with `entry.scheduled` (named by the send); such journeys
+    are entered by nothing else."""
+    if event.type == SEGMENT_EVENT_TYPE:
+        return segment is not None and is_segment_change(event, ENTERED, segment)
+    if event.type == SCHEDULE_EVENT_TYPE:
+        return scheduled and event.name == journey_id
+    return segment is None and not scheduled
 
 
 class _Strict(BaseModel):
@@ -255,5 +268,54 @@ class EvaluationInfo(BaseModel):
     entered: int = 0
     left: int = 0
     cursor: str | None = Field(default=None, description="the last personId evaluated")
+    startedAtMs: int | None = None
+    finishedAtMs: int | None = None
+
+
+# --- scheduled sends -------------------------------------------------------------------------------------
+
+LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+
+
+class ScheduledSend(_Strict):
+    """Everyone in `segment` enters `journey` (whose entry is `scheduled: true`) at `at`: a wall-clock time in
+    each person's time zone (`local: true`, like a local-time send) or in `timezone`; at most
+    `rate_per_minute` people enter per minute from the first moment on."""
+
+    id: SegmentId
+    segment: SegmentId
+    journey: str
+    at: str = Field(description="'YYYY-MM-DDTHH:MM' wall-clock time")
+    local: bool = Field(default=False, description="in each person's time zone (timezone trait, context)")
+    timezone: str = "UTC"
+    rate_per_minute: int = Field(default=1000, ge=1, le=1_000_000)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        if not LOCAL_TIME.match(value):
+            raise ValueError("`at` must look like 2026-03-05T09:00 (a wall-clock time, no zone)")
+        return value
+
+
+class SendPlan(BaseModel):
+    """A scheduled send's dry run: who enters when (counted by zone), known before it starts."""
+
+    sendId: str
+    segmentId: str
+    journeyId: str
+    people: int
+    byZone: dict[str, int] = Field(default_factory=dict)
+    firstAtMs: int | None = None
+    lastAtMs: int | None = None
+    minutesAtRate: int = 0
+
+
+class SendInfo(BaseModel):
+    """Where a scheduled send is."""
+
+    sendId: str
+    status: Literal["scheduled", "running", "done", "cancelled"]
+    entered: int = 0
     startedAtMs: int | None = None
     finishedAtMs: int | None = None

@@ -29,7 +29,7 @@ from graph_models.journey import (
     WaitStep,
     WaitUntil,
 )
-from graph_models.segments import ENTERED, LEFT, SEGMENT_EVENT_TYPE, is_segment_change
+from graph_models.segments import LEFT, entry_accepts, is_segment_change
 
 MAX_STEPS_PER_WALK = 200
 ACTIVE = "active"
@@ -458,8 +458,7 @@ class Walker:
     def wants(self, event: EngineEvent, person_id: str, history: Iterable[Enrollment]) -> bool:
         """Does this event enroll the person (entry conditions and the re-entry rule)?"""
         entry = self.d.entry
-        if (entry.segment is not None or event.type == SEGMENT_EVENT_TYPE) and (  # segment journeys: segment changes
-                entry.segment is None or not is_segment_change(event, ENTERED, entry.segment)):
+        if not entry_accepts(entry.segment, entry.scheduled, self.d.id, event):  # segment / scheduled journeys
             return False
         if entry.event is not None and (event.name != entry.event
                                         or not matches_properties(entry.where, event.properties)):

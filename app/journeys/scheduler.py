@@ -15,6 +15,7 @@ from app.graph.driver import UNAVAILABLE
 from app.journeys.runtime import JourneyRuntime
 from app.journeys.watermark import Watermark
 from app.segments.membership import SegmentTimers
+from app.segments.schedule import ScheduledSends
 
 log = logging.getLogger("journeys.timers")
 
@@ -33,6 +34,7 @@ class TimerService:
         self.watermark = watermark
         # Segment windows passing (app/segments): due SegmentTimers re-evaluate people, changes feed the engine.
         self.segments = SegmentTimers(runtime.driver, runtime.database, clock=runtime.clock, sink=runtime.apply_events)
+        self.sends = ScheduledSends(runtime.driver, runtime.database, clock=runtime.clock, sink=runtime.apply_events)
         self.scheduler = BackgroundScheduler(daemon=True)
         self.scheduler.add_job(self.tick, "interval", seconds=interval_s, id="fire-due-timers",
                                max_instances=1, coalesce=True)
@@ -42,6 +44,7 @@ class TimerService:
         try:
             fired = self.segments.fire_due(limit=self.batch, watermark=self.watermark)
             fired += self.runtime.fire_due(limit=self.batch, watermark=self.watermark)
+            fired += self.sends.run_due()  # scheduled sends to segments whose moment has come (throttled)
         except UNAVAILABLE as exc:  # the graph is away: the timers stay due and fire on a later tick
             log.warning("timer tick skipped, graph unavailable: %s", exc)
             return 0

@@ -226,3 +226,51 @@ def test_http_lifecycle_size_members_and_evaluate(settings: Settings, graph: Dri
             assert client.get("/v1/segments/nope", headers=auth("ada")).status_code == 404
     finally:
         services.producer.close()
+
+
+def test_scheduled_journey_in_two_time_zones_throttled(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    from app.segments.schedule import ScheduledSends
+    from graph_models.segments import ScheduledSend
+
+    everyone = {"id": "everyone-pro", "name": "Pro", "condition": {"trait": "plan", "op": "eq", "value": "pro"}}
+    publish_segment(graph, settings, everyone, clock)
+    publish(graph, settings, JourneyDefinition.model_validate({
+        "id": "spring-promo", "name": "Spring promo", "entry": {"scheduled": True},
+        "start": "mail", "steps": [
+            {"id": "mail", "type": "action", "channel": "email", "template": "welcome_email", "next": "done"},
+            {"id": "done", "type": "end"}]}), clock)
+    with harness(settings, graph, clock) as h:
+        h.send(ev("i1", 0, kind="identify", userId="ann", traits={"plan": "pro", "timezone": "America/New_York"}),
+               ev("i2", 0, kind="identify", userId="bob", traits={"plan": "pro", "timezone": "Europe/Berlin"}),
+               ev("i3", 0, kind="identify", userId="cid", traits={"plan": "pro", "timezone": "Europe/Berlin"}),
+               ev("i4", 0, kind="identify", userId="dan", traits={"plan": "free", "timezone": "Europe/Berlin"}))
+        assert members(graph, settings, "everyone-pro") == ["ann", "bob", "cid"]
+        sends = ScheduledSends(graph, settings.neo4j_database, clock=clock, sink=h.engine.apply_events)
+        send = ScheduledSend(id="spring", segment="everyone-pro", journey="spring-promo", at="2026-03-02T09:00",
+                             local=True, rate_per_minute=1)
+        sends.create(send, "ada")
+        plan = sends.plan(send)
+        assert (plan.people, plan.byZone) == (3, {"America/New_York": 1, "Europe/Berlin": 2})
+        berlin = moment_ms("2026-03-02T09:00", "Europe/Berlin")  # 08:00 UTC
+        new_york = moment_ms("2026-03-02T09:00", "America/New_York")  # 14:00 UTC
+        assert (plan.firstAtMs, plan.lastAtMs, plan.minutesAtRate) == (berlin, new_york, 3)
+        assert sends.run_due(berlin - 1) == 0
+        assert sends.run_due(berlin) == 1  # one per minute
+        assert sends.run_due(berlin + 30_000) == 0
+        assert sends.run_due(berlin + 60_000) == 1
+        assert sorted(e["userId"] for e in h.enrollments("spring-promo")) == ["bob", "cid"]
+        assert sends.run_due(new_york - 1) == 0
+        assert sends.run_due(new_york) == 1 and sends.info("spring").status == "running"
+        # done once the wall-clock time has passed in the last zone (UTC-12) with nobody due left
+        assert sends.run_due(new_york + 8 * 3_600_000) == 0 and sends.info("spring").status == "done"
+        assert sends.info("spring").entered == 3
+    assert sorted(e["userId"] for e in h.enrollments("spring-promo")) == ["ann", "bob", "cid"]
+    decided = rows(graph, settings, """MATCH (a:ActionRequest {template: 'welcome_email'})-[:FOR]->(p:Person)
+                                       RETURN p.userId AS u, a.status AS s ORDER BY u""")
+    assert [(d["u"], d["s"]) for d in decided] == [("ann", "chosen"), ("bob", "chosen"), ("cid", "chosen")]
+
+
+def moment_ms(at: str, zone: str) -> int:
+    from zoneinfo import ZoneInfo
+
+    return int(dt.datetime.fromisoformat(at).replace(tzinfo=ZoneInfo(zone)).timestamp() * 1000)

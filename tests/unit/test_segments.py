@@ -96,7 +96,7 @@ def test_lint_and_parse_errors_name_the_field() -> None:
 def test_journey_entry_and_exit_by_segment() -> None:
     entry = Entry.model_validate({"segment": "pricing-interest"})
     assert entry.segment == "pricing-interest" and entry.event is None
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="one of"):
         Entry.model_validate({"segment": "a", "event": "B"})
     assert ExitCriterion.model_validate({"left_segment": "a"}).left_segment == "a"
     left = EngineEvent("m#segment:a:left", "p1", "left", "segment", NOW, {"segment": "a"})

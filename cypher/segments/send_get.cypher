@@ -1,0 +1,3 @@
+// One scheduled send. Params: $sendId
+MATCH (s:ScheduledSend {sendId: $sendId})
+RETURN properties(s) AS send
