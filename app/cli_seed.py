@@ -53,7 +53,8 @@ def seed_command(
                       + ", ".join(f"{k} {v}" for k, v in report.counts.items()))
         console.print(f"deliveries handled by the dispatcher pass: {report.dispatched}; "
                       f"fingerprint {report.fingerprint[:16]}")
-        console.print(f"notebooks: NEO4J_URI={ends.bolt_uri} jupyter lab notebooks/")
+        if serve or settings.neo4j_uri:
+            console.print(f"notebooks: NEO4J_URI={ends.bolt_uri} jupyter lab notebooks/")
         if serve:
             stop = threading.Event()
             signal.signal(signal.SIGINT, lambda *_: stop.set())
