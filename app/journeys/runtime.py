@@ -609,6 +609,10 @@ class _Work:
             if (self.only is not None and key != self.only) or not self._concerns(journey_id, version, event,
                                                                                    enrollments):
                 continue
+            built = self._walkers.get(key)  # known not to enter on another event name: skip the guard's cost
+            if (built is not None and key not in self.skip and built.d.entry.event is not None
+                    and built.d.entry.event != event.name):
+                continue
             entered = self.guarded(key, event.message_id, partial(self._enter, journey_id, version, event,
                                                                   enrollments))
             if entered is not None:
