@@ -452,8 +452,9 @@ def run_soak(settings: Settings, driver: Driver, stack: EmbeddedStack | None, cf
             at_start = _count_or(driver, db, 0)
 
             def reached(point: int = point, at_start: int = at_start) -> bool:
+                # (or everything of the phase is in already: a fast consumer may outrun the kill points)
                 count = _count_or(driver, db, 0)
-                return count >= point and count > at_start
+                return (count >= point and count > at_start) or count >= target1
 
             _wait(f"kill {k} point", reached, cfg.timeout_s, 0.2, (first,))
             time.sleep(rng.uniform(0, 0.5))

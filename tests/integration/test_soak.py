@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 def test_soak_kills_graph_restart_two_consumers(settings: Settings, graph: Driver, servers: ServerEndpoints) -> None:
     # No broker restart here: the embedded broker keeps messages in memory and other tests share it.
-    cfg = SoakConfig(events=3000, kills=3, graph_restart=True, broker_restart=False, two_consumers=True)
+    cfg = SoakConfig(events=3000, kills=3, graph_restart=True, broker_restart=False, two_consumers=True,
+                     timeout_s=180)
     report = run_soak(settings, graph, servers.stack, cfg)
     print_report(report)
     assert report.violations == []
