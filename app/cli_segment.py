@@ -8,6 +8,7 @@ is never approved by the name that pushed it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Annotated
 
 import typer
 from neo4j import Driver
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -28,10 +30,18 @@ from app.journeys.runtime import JourneyRuntime
 from app.runtime import connect
 from app.segments.batch import SegmentEvaluator
 from app.segments.definitions import ERROR, SegmentInvalid, SegmentIssue, lint_segment, load_segment
+from app.segments.schedule import ScheduledSends, default_send_id
 from app.segments.store import SegmentStore
 from app.settings import get_settings
-from graph_models.principal import ROLES
-from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentSize, SegmentVersionInfo
+from graph_models.principal import ROLES, can
+from graph_models.segments import (
+    EvaluationInfo,
+    ScheduledSend,
+    SegmentDefinition,
+    SegmentSize,
+    SegmentVersionInfo,
+    SendPlan,
+)
 
 segment_app = typer.Typer(help="Segments (audiences): lint, push, review, publish, size, members, evaluate.",
                           no_args_is_help=True)
@@ -70,6 +80,7 @@ class _Graph:
     driver: Driver
     store: SegmentStore
     evaluator: SegmentEvaluator
+    sends: ScheduledSends
 
 
 @contextmanager
@@ -82,7 +93,8 @@ def _graph() -> Iterator[_Graph]:
         driver = connect(settings, _require_graph(settings))
         engine = JourneyRuntime(driver, settings.neo4j_database, resolver=ConstraintResolver())
         yield _Graph(driver, SegmentStore(driver, settings.neo4j_database),
-                     SegmentEvaluator(driver, settings.neo4j_database, sink=engine.apply_events))
+                     SegmentEvaluator(driver, settings.neo4j_database, sink=engine.apply_events),
+                     ScheduledSends(driver, settings.neo4j_database))
     except SegmentInvalid as exc:
         _print_invalid(exc)
         raise typer.Exit(1) from exc
@@ -231,3 +243,48 @@ def evaluate(segment_id: IdArg, as_: AsOpt, role: RoleOpt = "admin",
     """Evaluate the published version for everyone (resumes an interrupted run); writes the changes."""
     with _graph() as g:
         _evaluate(g, segment_id, resume=not restart, principal_name=as_, role=role)
+
+
+def _iso(ms: int | None) -> str:
+    return "-" if ms is None else dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _print_plan(plan: SendPlan) -> None:
+    console.print(f"{escape(plan.sendId)}: [bold]{plan.people}[/bold] people in {escape(plan.segmentId)} enter "
+                  f"{escape(plan.journeyId)} from {_iso(plan.firstAtMs)} to {_iso(plan.lastAtMs)} "
+                  f"({plan.minutesAtRate} min at the rate)")
+    for zone, count in plan.byZone.items():
+        console.print(f"  {escape(zone)}: {count}")
+
+
+@segment_app.command()
+def schedule(journey_id: Annotated[str, typer.Argument(help="a published journey with entry `scheduled: true`")],
+             segment: Annotated[str, typer.Option("--segment", help="segment id")],
+             at: Annotated[str, typer.Option("--at", help="wall-clock time, e.g. 2026-12-01T09:00")],
+             local_time: Annotated[bool, typer.Option("--local-time", help="at that time in each person's zone")]
+             = False,
+             timezone: Annotated[str, typer.Option(help="the zone of --at without --local-time")] = "UTC",
+             rate_per_minute: Annotated[int, typer.Option(help="at most this many enter per minute")] = 1000,
+             send_id: Annotated[str | None, typer.Option("--id", help="the send's id (default: derived)")] = None,
+             dry_run: Annotated[bool, typer.Option("--dry-run", help="only print the plan")] = False,
+             as_: AsOpt = "cli", role: RoleOpt = "admin") -> None:
+    """Everyone in the segment enters the journey at a time (in each person's zone with --local-time), throttled;
+    the plan (count by zone, first and last moment) is printed first. The timer service runs the send."""
+    principal = _principal(as_, role)
+    try:
+        send = ScheduledSend(id=send_id or default_send_id(journey_id, segment, at), segment=segment,
+                             journey=journey_id, at=at, local=local_time, timezone=timezone,
+                             rate_per_minute=rate_per_minute)
+    except ValidationError as exc:
+        console.print(f"[red]invalid send: {escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    with _graph() as g:
+        g.store.get(segment, audit_limit=0)  # unknown segment: exits 1
+        _print_plan(g.sends.plan(send))
+        if dry_run:
+            return
+        if not can(principal, "publish"):
+            console.print(f"[red]{escape(principal.name)} ({principal.role}) may not schedule sends[/red]")
+            raise typer.Exit(1)
+        info = g.sends.create(send, principal.name)
+    console.print(f"{escape(info.sendId)}: [bold]{info.status}[/bold]")

@@ -316,6 +316,12 @@ class SendInfo(BaseModel):
 
     sendId: str
     status: Literal["scheduled", "running", "done", "cancelled"]
+    segmentId: str | None = None
+    journeyId: str | None = None
+    at: str | None = None
+    local: bool = False
+    timezone: str | None = None
+    ratePerMinute: int | None = None
     entered: int = 0
     startedAtMs: int | None = None
     finishedAtMs: int | None = None

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.api.body import api_error, read_bytes
@@ -19,16 +19,20 @@ from app.decisions.resolver import ConstraintResolver
 from app.journeys.runtime import JourneyRuntime
 from app.segments.batch import SegmentEvaluator
 from app.segments.definitions import ERROR, SegmentInvalid, lint_segment, parse_segment
+from app.segments.schedule import ScheduledSends, default_send_id
 from app.segments.store import SegmentStore
 from graph_models.principal import Principal
 from graph_models.segments import (
     EvaluationInfo,
+    ScheduledSend,
     SegmentDefinition,
     SegmentDetail,
     SegmentMember,
     SegmentSize,
     SegmentSummary,
     SegmentVersionInfo,
+    SendInfo,
+    SendPlan,
     segment_json_schema,
 )
 
@@ -62,7 +66,13 @@ def get_evaluator(services: ServicesDep) -> SegmentEvaluator:
                             sink=engine.apply_events)
 
 
+def get_sends(services: ServicesDep) -> ScheduledSends:
+    """Sends are created and planned here; the timer service runs them (through the engine)."""
+    return ScheduledSends(services.driver, services.settings.neo4j_database, clock=services.clock)
+
+
 StoreDep = Annotated[SegmentStore, Depends(get_store)]
+SendsDep = Annotated[ScheduledSends, Depends(get_sends)]
 EvaluatorDep = Annotated[SegmentEvaluator, Depends(get_evaluator)]
 Reader = Annotated[Principal, Depends(allowed("read"))]
 
@@ -84,6 +94,24 @@ class MembersOut(BaseModel):
     segmentId: str
     size: int
     members: list[SegmentMember]
+
+
+class ScheduleIn(BaseModel):
+    """A scheduled send to the segment: everyone in it enters `journey` (entry `scheduled: true`) at `at`."""
+
+    journey: str
+    at: str = Field(description="'YYYY-MM-DDTHH:MM' wall-clock time")
+    local: bool = Field(default=False, description="in each person's time zone (Braze-style local time)")
+    timezone: str = Field(default="UTC", description="the zone of `at` when not local")
+    rate_per_minute: int = Field(default=1000, ge=1, le=1_000_000)
+    id: str | None = Field(default=None, description="the send's id (default: from journey, segment and time)")
+
+
+class ScheduleOut(BaseModel):
+    """The dry run (count by zone, first and last moment) and, unless it was a dry run, the stored send."""
+
+    plan: SendPlan
+    send: SendInfo | None = None
 
 
 async def _definition(request: Request) -> SegmentDefinition:
@@ -201,3 +229,34 @@ async def evaluate(segment_id: str, evaluator: EvaluatorDep, store: StoreDep,
     await run_in_threadpool(store.record_evaluation, segment_id, info.version, principal,
                             {"scanned": info.scanned, "entered": info.entered, "left": info.left})
     return info
+
+
+@router.post("/{segment_id}/schedules", status_code=201,
+             responses={200: {"description": "dry run: the plan only, nothing stored"},
+                        **responses(400, 401, 403, 404, 409, 422, 503)})
+def schedule(segment_id: str, body: ScheduleIn, response: Response, store: StoreDep, sends: SendsDep,
+             principal: Reader, dry_run: bool = False) -> ScheduleOut:
+    """Schedule a send to the segment (needs the publish role), or with `dry_run=true` only plan it (any role):
+    how many people would enter, by zone, and the first and last moment, before anything starts."""
+    if not dry_run:
+        allowed("publish")(principal)
+    store.get(segment_id, audit_limit=0)  # 404 for an unknown segment
+    try:
+        send = ScheduledSend(id=body.id or default_send_id(body.journey, segment_id, body.at), segment=segment_id,
+                             journey=body.journey, at=body.at, local=body.local, timezone=body.timezone,
+                             rate_per_minute=body.rate_per_minute)
+    except ValidationError as exc:
+        raise api_error(400, "invalid scheduled send", errors=[
+            {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in exc.errors()]) from exc
+    plan = sends.plan(send)
+    if dry_run:
+        response.status_code = 200
+        return ScheduleOut(plan=plan)
+    return ScheduleOut(plan=plan, send=sends.create(send, principal.name))
+
+
+@router.get("/{segment_id}/schedules", responses=responses(401, 403, 404, 503))
+def list_schedules(segment_id: str, store: StoreDep, sends: SendsDep, _principal: Reader) -> list[SendInfo]:
+    """The scheduled sends to the segment (newest first) and where each is."""
+    store.get(segment_id, audit_limit=0)
+    return sends.list_sends(segment_id)

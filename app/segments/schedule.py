@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,14 @@ MINUTE_MS = 60_000
 # The widest UTC offsets: a local-time send's moments lie within these of the wall-clock time read as UTC.
 EARLIEST_OFFSET_MS = 14 * 3_600_000
 LATEST_OFFSET_MS = 12 * 3_600_000
+
+
+def default_send_id(journey: str, segment: str, at: str) -> str:
+    """A send id from what it sends (`<journey>-<segment>-<YYYYMMDDHHMM>`, lower case, at most 64 characters)."""
+    text = re.sub(r"[^a-z0-9_\-]+", "-", f"{journey}-{segment}".lower()).strip("-")
+    stamp = re.sub(r"\D", "", at)
+    head = text if text[:1].isalpha() else f"s-{text}"
+    return f"{head[:63 - len(stamp)]}-{stamp}"
 
 
 def moment_ms(at: str, zone: ZoneInfo) -> int:
@@ -94,6 +103,12 @@ class ScheduledSends:
     def info(self, send_id: str) -> SendInfo:
         _, props = self.get(send_id)
         return SendInfo.model_validate(props)
+
+    def list_sends(self, segment_id: str) -> list[SendInfo]:
+        """The sends to `segment_id`, newest first."""
+        records, _, _ = self.driver.execute_query(query("segments/send_list"), segmentId=segment_id,
+                                                  database_=self.database)
+        return [SendInfo.model_validate(r["send"]) for r in records]
 
     def cancel(self, send_id: str) -> SendInfo:
         self.get(send_id)

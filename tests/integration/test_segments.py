@@ -274,3 +274,44 @@ def moment_ms(at: str, zone: str) -> int:
     from zoneinfo import ZoneInfo
 
     return int(dt.datetime.fromisoformat(at).replace(tzinfo=ZoneInfo(zone)).timestamp() * 1000)
+
+
+def test_http_schedule_dry_run_create_and_list(settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+    from app.runtime import make_services
+    from graph_models.principal import ApiKey
+
+    publish_segment(graph, settings, {"id": "pro", "name": "Pro",
+                                      "condition": {"trait": "plan", "op": "eq", "value": "pro"}}, clock)
+    with harness(settings, graph, clock) as h:
+        h.send(ev("i1", 0, kind="identify", userId="ann", traits={"plan": "pro", "timezone": "America/New_York"}),
+               ev("i2", 0, kind="identify", userId="bob", traits={"plan": "pro", "timezone": "Europe/Berlin"}))
+    keyed = settings.model_copy(update={"api_keys": [ApiKey("ada", "author", "key-ada"),
+                                                     ApiKey("grace", "approver", "key-grace")]})
+    services = make_services(keyed, graph, keyed.kafka_bootstrap or "")
+    ada, grace = {"Authorization": "Bearer key-ada"}, {"Authorization": "Bearer key-grace"}
+    body = {"journey": "spring-promo", "at": "2026-03-02T09:00", "local": True, "rate_per_minute": 1}
+    try:
+        with TestClient(create_app(services)) as client:
+            dry = client.post("/v1/segments/pro/schedules?dry_run=true", json=body, headers=ada)
+            assert dry.status_code == 200, dry.text
+            plan = dry.json()["plan"]
+            assert (plan["people"], plan["byZone"]) == (2, {"America/New_York": 1, "Europe/Berlin": 1})
+            assert (plan["firstAtMs"], plan["lastAtMs"]) == (moment_ms("2026-03-02T09:00", "Europe/Berlin"),
+                                                             moment_ms("2026-03-02T09:00", "America/New_York"))
+            assert dry.json()["send"] is None
+            assert client.get("/v1/segments/pro/schedules", headers=ada).json() == []
+            assert client.post("/v1/segments/pro/schedules", json=body, headers=ada).status_code == 403
+            assert client.post("/v1/segments/pro/schedules", json={**body, "at": "tomorrow"},
+                               headers=grace).status_code == 400
+            assert client.post("/v1/segments/nope/schedules", json=body, headers=grace).status_code == 404
+            made = client.post("/v1/segments/pro/schedules", json=body, headers=grace)
+            assert made.status_code == 201, made.text
+            assert made.json()["send"]["sendId"] == "spring-promo-pro-202603020900"
+            listed = client.get("/v1/segments/pro/schedules", headers=ada).json()
+            assert [(s["sendId"], s["status"], s["journeyId"], s["local"]) for s in listed] == [
+                ("spring-promo-pro-202603020900", "scheduled", "spring-promo", True)]
+    finally:
+        services.producer.close()
