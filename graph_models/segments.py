@@ -120,6 +120,13 @@ class SegmentDefinition(_Strict):
     description: str = ""
     condition: SegmentCondition
     tags: list[str] = Field(default_factory=list)
+    evaluate_every: Duration | None = Field(default=None, description="also evaluate everyone in a batch this "
+                                            "often (e.g. 1d), run by the timer service; default: never")
+
+    @field_validator("evaluate_every")
+    @classmethod
+    def _every(cls, value: Duration | None) -> Duration | None:
+        return None if value is None else value.positive("evaluate_every")
 
 
 def walk(condition: SegmentCondition) -> list[SegmentCondition]:

@@ -14,10 +14,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app.graph.driver import UNAVAILABLE
 from app.journeys.runtime import JourneyRuntime
 from app.journeys.watermark import Watermark
+from app.segments.batch import SegmentEvaluator
 from app.segments.membership import SegmentTimers
 from app.segments.schedule import ScheduledSends
+from app.segments.store import SegmentStore
+from graph_models.principal import Principal
+from graph_models.segments import EvaluationInfo
 
 log = logging.getLogger("journeys.timers")
+TIMER_PRINCIPAL = Principal(name="timer-service", role="admin")  # who the audit names for scheduled evaluations
 
 
 class TimerService:
@@ -35,6 +40,9 @@ class TimerService:
         # Segment windows passing (app/segments): due SegmentTimers re-evaluate people, changes feed the engine.
         self.segments = SegmentTimers(runtime.driver, runtime.database, clock=runtime.clock, sink=runtime.apply_events)
         self.sends = ScheduledSends(runtime.driver, runtime.database, clock=runtime.clock, sink=runtime.apply_events)
+        # Segments with `evaluate_every`: due batch evaluations, a few pages per tick (resumed from the cursor).
+        self.evaluations = SegmentEvaluator(runtime.driver, runtime.database, clock=runtime.clock,
+                                            sink=runtime.apply_events)
         self.scheduler = BackgroundScheduler(daemon=True)
         self.scheduler.add_job(self.tick, "interval", seconds=interval_s, id="fire-due-timers",
                                max_instances=1, coalesce=True)
@@ -45,12 +53,19 @@ class TimerService:
             fired = self.segments.fire_due(limit=self.batch, watermark=self.watermark)
             fired += self.runtime.fire_due(limit=self.batch, watermark=self.watermark)
             fired += self.sends.run_due()  # scheduled sends to segments whose moment has come (throttled)
+            # scheduled batch evaluations (people evaluated this tick; a finished run gets an audit entry)
+            fired += self.evaluations.run_due(on_finished=self._evaluated)
         except UNAVAILABLE as exc:  # the graph is away: the timers stay due and fire on a later tick
             log.warning("timer tick skipped, graph unavailable: %s", exc)
             return 0
         if fired:
             log.info("fired %d due timers", fired)
         return fired
+
+    def _evaluated(self, info: EvaluationInfo) -> None:
+        SegmentStore(self.runtime.driver, self.runtime.database, self.runtime.clock).record_evaluation(
+            info.segmentId, info.version, TIMER_PRINCIPAL,
+            {"scanned": info.scanned, "entered": info.entered, "left": info.left, "scheduled": True})
 
     def start(self) -> None:
         self.scheduler.start()

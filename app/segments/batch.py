@@ -111,6 +111,32 @@ class SegmentEvaluator:
         assert info is not None
         return info
 
+    def run_due(self, now_ms: int | None = None, *, max_pages: int = 20,
+                on_finished: Callable[[EvaluationInfo], None] | None = None) -> int:
+        """Batch evaluations on a schedule (segments with `evaluate_every`), called by the timer service each
+        tick: a published version never evaluated, or whose last run finished `evaluate_every` ago, starts; a
+        running one goes on from its cursor. At most `max_pages` pages per segment per call, so a tick stays
+        short and the next tick resumes. Returns how many people were evaluated."""
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        with self.driver.session(database=self.database) as session:
+            live = session.execute_read(published_segments)
+        total = 0
+        for seg in live:
+            every = seg.definition.evaluate_every
+            if every is None:
+                continue
+            current = self.status(seg.segment_id, seg.version)
+            due = (current is None or current.status == "running"
+                   or (current.finishedAtMs or 0) + every.ms <= now)
+            if not due:
+                continue
+            before = 0 if current is None or current.status == "done" else current.scanned
+            info = self.evaluate(seg.segment_id, resume=True, max_pages=max_pages)
+            total += info.scanned - before
+            if info.status == "done" and on_finished is not None:
+                on_finished(info)
+        return total
+
     def _page(self, seg: PublishedSegment, evaluation_id: str, page: list[str]) -> None:
         now = self.clock.now_ms()
         with self.driver.session(database=self.database) as session:

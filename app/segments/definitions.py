@@ -81,9 +81,12 @@ def load_segment(path: Path) -> SegmentDefinition:
 
 
 def canonical_segment(definition: SegmentDefinition) -> str:
-    """Compact JSON with sorted keys (aliases and defaults included): same content, same text."""
-    return json.dumps(definition.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
+    """Compact JSON with sorted keys (aliases and defaults included): same content, same text. An unset
+    `evaluate_every` is left out, so definitions stored before it existed keep their checksums."""
+    data = definition.model_dump(mode="json", by_alias=True)
+    if data.get("evaluate_every") is None:
+        data.pop("evaluate_every", None)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def segment_checksum(definition: SegmentDefinition) -> str:

@@ -315,3 +315,30 @@ def test_http_schedule_dry_run_create_and_list(settings: Settings, graph: Driver
                 ("spring-promo-pro-202603020900", "scheduled", "spring-promo", True)]
     finally:
         services.producer.close()
+
+
+def test_batch_evaluation_on_a_schedule_by_the_timer_service(settings: Settings, graph: Driver,
+                                                              clock: FakeClock) -> None:
+    from app.journeys.scheduler import TimerService
+
+    with harness(settings, graph, clock) as h:
+        h.send(*[ev(f"i{i}", 0, kind="identify", userId=f"u{i}", traits={"plan": "pro" if i % 2 else "free"})
+                 for i in range(5)])
+        daily = {"id": "daily-pro", "name": "Pro (daily)", "evaluate_every": "1d",
+                 "condition": {"trait": "plan", "op": "eq", "value": "pro"}}
+        assert members(graph, settings, "daily-pro") == []
+        publish_segment(graph, settings, daily, clock)  # published after the people: only a batch puts them in
+        service = TimerService(h.engine, watermark=h.watermark)
+        service.evaluations.page = 2
+        service.evaluations.run_due(max_pages=1)  # one page, then interrupted: the next tick resumes
+        assert service.evaluations.status("daily-pro", 1).status == "running"  # type: ignore[union-attr]
+        service.tick()
+        assert members(graph, settings, "daily-pro") == ["u1", "u3"]
+        assert service.evaluations.run_due() == 0  # done, and not due again for a day
+        clock.advance(hours=23)
+        assert service.evaluations.run_due() == 0
+        clock.advance(hours=1)
+        assert service.evaluations.run_due() == 5  # due again: everyone evaluated, nothing changed
+        assert members(graph, settings, "daily-pro") == ["u1", "u3"]
+    audit = SegmentStore(graph, settings.neo4j_database, clock=clock).get("daily-pro").audit
+    assert audit[0].action == "evaluate" and audit[0].principal == "timer-service"
