@@ -310,3 +310,22 @@ def decision_graph(rows: Sequence[Mapping[str, Any]]) -> nx.DiGraph:
 def action_steps(d: JourneyDefinition) -> list[str]:
     """The ids of a journey's action steps."""
     return [s.id for s in d.steps if isinstance(s, ActionStep)]
+
+
+# -- segments (notebooks/segments.ipynb) ---------------------------------------------------------------------------
+
+def segment_sizes(changes: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[int, int]]]:
+    """Each segment's size after each change: `(atMs, size)` points from `segment_changes` rows in time order."""
+    size: dict[str, int] = defaultdict(int)
+    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for r in changes:
+        size[r["segmentId"]] += 1 if r["change"] == "entered" else -1
+        out[r["segmentId"]].append((int(r["atMs"]), size[r["segmentId"]]))
+    return dict(out)
+
+
+def overlap_matrix(members: Mapping[str, Iterable[str]]) -> tuple[list[str], list[list[int]]]:
+    """Segment ids (sorted) and the people both segments of each pair share (the diagonal: each one's size)."""
+    ids = sorted(members)
+    sets = {k: set(v) for k, v in members.items()}
+    return ids, [[len(sets[a] & sets[b]) for b in ids] for a in ids]

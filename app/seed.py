@@ -45,6 +45,8 @@ from app.journeys.store import JourneyStore
 from app.journeys.watermark import GraphWatermark
 from app.kafka import AckProducer, OutgoingMessage, ensure_topics
 from app.runtime import build_consumer, make_engine
+from app.segments.definitions import validate_segment
+from app.segments.store import SegmentStore
 from app.settings import Settings
 from graph_models.constraints import ConstraintSet, ExclusionGroup
 from graph_models.journey import JourneyDefinition
@@ -282,6 +284,30 @@ def _running(pipeline: _Pipeline) -> Iterator[_Pipeline]:
         pipeline.thread.join(timeout=30)
 
 
+# Segments for notebooks/segments.ipynb: live from the seed's events (trial users; product viewers of the last
+# day, who leave as the window passes; people who added to a cart).
+SEGMENTS: list[dict[str, Any]] = [
+    {"id": "trial-users", "name": "Trial users", "condition": {"trait": "plan", "op": "eq", "value": "trial"}},
+    {"id": "recent-viewers", "name": "Viewed a product in the last day",
+     "condition": {"recency": {"event": "Product Viewed"}, "within": "1d"}},
+    {"id": "cart-adders", "name": "Added a product to a cart",
+     "condition": {"count": {"event": "Product Added", "within": "30d"}, "op": "gte", "value": 1}},
+]
+
+
+def publish_segments(driver: Driver, database: str, clock: FakeClock) -> None:
+    """Publish the seed's segments through the review lifecycle (an already published one is left as is)."""
+    store = SegmentStore(driver, database, clock)
+    for data in SEGMENTS:
+        v = store.push(validate_segment(data), AUTHOR)
+        if v.status == "draft":
+            v = store.submit(v.segmentId, v.version, AUTHOR)
+        if v.status == "in_review":
+            v = store.approve(v.segmentId, v.version, APPROVER)
+        if v.status == "approved":
+            store.publish(v.segmentId, v.version, APPROVER)
+
+
 def publish_all(driver: Driver, database: str, clock: FakeClock) -> str:
     """Publish the constraints and every journey through the review lifecycle; returns the constraints key."""
     store = ConfigStore(driver, database, clock)
@@ -304,6 +330,7 @@ def publish_all(driver: Driver, database: str, clock: FakeClock) -> str:
             v = v.model_copy(update={"status": "approved"})
         if v.status == "approved":
             jstore.publish(definition.id, v.version, APPROVER)
+    publish_segments(driver, database, clock)
     return info.key
 
 

@@ -25,6 +25,7 @@ PLOTS = {
     "04_holdout_lift.ipynb": ["holdout_lift"],
     "05_decision_audit.ipynb": ["decision_audit"],
     "explore.ipynb": [],
+    "segments.ipynb": ["segment_sizes", "segment_overlap"],
 }
 
 

@@ -148,3 +148,13 @@ def test_committed_notebooks_have_no_outputs_and_no_inline_cypher(path: Path) ->
         assert not CYPHER.search(source), (path.name, source[:60])
         for name in re.findall(r"""\bq\(\s*["']([\w/]+)["']""", source):
             assert (ROOT / "cypher" / "analysis" / f"{name}.cypher").is_file(), name
+
+
+def test_segment_sizes_and_overlaps() -> None:
+    from app.analysis import overlap_matrix, segment_sizes
+
+    changes = [{"segmentId": "a", "change": "entered", "atMs": 1}, {"segmentId": "b", "change": "entered", "atMs": 2},
+               {"segmentId": "a", "change": "entered", "atMs": 3}, {"segmentId": "a", "change": "left", "atMs": 4}]
+    assert segment_sizes(changes) == {"a": [(1, 1), (3, 2), (4, 1)], "b": [(2, 1)]}
+    assert overlap_matrix({"b": ["p1", "p2"], "a": ["p2"], "c": []}) == (["a", "b", "c"],
+                                                                         [[1, 1, 0], [1, 2, 0], [0, 0, 0]])
