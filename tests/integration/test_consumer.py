@@ -163,7 +163,7 @@ def test_a_poison_event_is_dead_lettered_and_the_rest_of_its_batch_lands(setting
     from app.runtime import build_consumer
 
     class PoisonedEngine:
-        def after_ingest(self, _tx: object, plan: BatchPlan) -> None:
+        def after_ingest(self, _tx: object, plan: BatchPlan, *_segment_events: object) -> None:
             if any(getattr(ev, "event", "") == "Poison" for ev in plan.events):
                 raise KeyError("step 'gone' is not in the journey")
 
