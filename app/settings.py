@@ -112,24 +112,6 @@ class Settings(ChannelAdapterSettings, BaseSettings):
     log_format: str = Field(default="text", pattern="^(text|json)$", alias="JOURNEYS_LOG_FORMAT",
                             description="`json`: one JSON object per log line with messageId/decision/delivery ids")
 
-    # Measurement (issue 7, app/measurement/).
-    measurement_topic: str = Field(default="journeys.measurements", alias="JOURNEYS_MEASUREMENT_TOPIC",
-                                   description="Kafka topic of the measurement stream (schema journeys.measurement/v1)")
-    measurement_relay: bool = Field(default=True, alias="JOURNEYS_MEASUREMENT_RELAY",
-                                    description="`journeys up` runs the measurement relay (outbox -> Kafka)")
-    measurement_relay_interval_s: float = Field(default=1.0, gt=0, alias="JOURNEYS_MEASUREMENT_RELAY_INTERVAL_S")
-    measurement_lease_s: float = Field(default=30.0, gt=0, alias="JOURNEYS_MEASUREMENT_LEASE_S",
-                                       description="a claimed outbox batch is published again after this if "
-                                                   "never deleted")
-    callbacks_secret: str | None = Field(default=None, alias="JOURNEYS_CALLBACKS_SECRET",
-                                         description="HMAC secret of signed delivery callbacks "
-                                                     "(X-Journeys-Signature); unset: Bearer API keys only")
-    metrics_consumer_lag: bool = Field(default=False, alias="JOURNEYS_METRICS_CONSUMER_LAG",
-                                       description="export consumer lag from broker high watermarks (only where "
-                                                   "they are true; the embedded Tansu's are not)")
-    log_format: str = Field(default="text", pattern="^(text|json)$", alias="JOURNEYS_LOG_FORMAT",
-                            description="`json`: one JSON object per log line with messageId/decision/delivery ids")
-
     # hide_input_in_errors: a bad JOURNEYS_API_KEYS / NEO4J_PASSWORD must not be echoed into logs.
     model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", hide_input_in_errors=True)
 
