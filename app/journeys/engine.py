@@ -184,6 +184,23 @@ class Effects:
 CountFn = Callable[[str, CountSpec, int], int]  # (personId, spec, basis_ms) -> count
 
 
+def settle_moment(effects: Effects, decide: DecideFn,
+                  walker_for: Callable[[ActionRequest], Walker | None],
+                  enrollment_for: Callable[[ActionRequest], Enrollment | None]) -> None:
+    """Decide every request reached at one moment together (one person's event, across journeys), then go on
+    from each action step; going on may reach more action steps at the same moment, decided next round."""
+    for _ in range(MAX_DECISION_ROUNDS):
+        pending = effects.pending
+        if not pending:
+            return
+        effects.pending = []
+        answers = decide(pending)
+        for request in pending:
+            walker, en = walker_for(request), enrollment_for(request)
+            if walker is not None and en is not None:
+                walker.settle(en, request, answers.get(request.action_id, Decided("error", "no answer")))
+
+
 def bucket(*parts: str) -> float:
     """A stable number in [0, 1) from the given strings (deterministic split assignment)."""
     digest = hashlib.sha256(":".join(parts).encode()).digest()

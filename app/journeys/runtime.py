@@ -27,13 +27,13 @@ from app.intake.plan import BatchPlan
 from app.journeys.conditions import matches_properties
 from app.journeys.engine import (
     BUCKET_MS,
-    MAX_DECISION_ROUNDS,
     ActionRequest,
     Decided,
     Effects,
     EngineEvent,
     Enrollment,
     Walker,
+    settle_moment,
 )
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver, ResolverSession
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
@@ -449,17 +449,8 @@ class _Work:
 
     def settle_moment(self) -> None:
         """Decide every request reached at this moment (one event), then go on from each action step."""
-        for _ in range(MAX_DECISION_ROUNDS):
-            pending = self.effects.pending
-            if not pending:
-                return
-            self.effects.pending = []
-            answers = self.decide(pending)
-            for request in pending:
-                walker = self.walker(request.journey_id, request.version)
-                en = self.effects.enrollments.get(request.enrollment_id)
-                if walker is not None and en is not None:
-                    walker.settle(en, request, answers.get(request.action_id, Decided("error", "no answer")))
+        settle_moment(self.effects, self.decide, lambda r: self.walker(r.journey_id, r.version),
+                      lambda r: self.effects.enrollments.get(r.enrollment_id))
 
     def dedupe_after_merge(self, enrollments: list[Enrollment], plan: BatchPlan) -> None:
         """Two merged persons in the same journey: the earliest enrollment stays, the others exit.

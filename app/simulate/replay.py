@@ -28,13 +28,13 @@ from app.decisions.resolver import journey_candidate
 from app.decisions.timezones import person_timezone
 from app.journeys.conditions import matches_properties
 from app.journeys.engine import (
-    MAX_DECISION_ROUNDS,
     ActionRequest,
     Decided,
     Effects,
     EngineEvent,
     Enrollment,
     Walker,
+    settle_moment,
 )
 from app.journeys.loader import checksum
 from graph_models.constraints import ConstraintSet
@@ -202,17 +202,8 @@ class Replayer:
 
     # -- the simulated clock ---------------------------------------------------------------------
     def _settle_moment(self) -> None:
-        for _ in range(MAX_DECISION_ROUNDS):
-            pending = self.effects.pending
-            if not pending:
-                break
-            self.effects.pending = []
-            answers = self._decide(pending)
-            for request in pending:
-                en = self.enrollments.get(request.enrollment_id)
-                if en is not None:
-                    self.walkers[en.journey_id].settle(
-                        en, request, answers.get(request.action_id, Decided("error", "no answer")))
+        settle_moment(self.effects, self._decide, lambda r: self.walkers.get(r.journey_id),
+                      lambda r: self.enrollments.get(r.enrollment_id))
         for en in self.effects.enrollments.values():
             wake = en.wake_at_ms
             if wake is not None:
