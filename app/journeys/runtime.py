@@ -330,6 +330,7 @@ class JourneyRuntime:
                 with self.driver.session(database=self.database) as session:
                     fired = session.execute_write(self._fire_batch, buckets, now, limit, paused)
                 total += fired
+                self.stats.timers_fired += fired  # counted as committed (a later step of the sweep may fail)
                 if fired < limit:
                     break
             if held is None:
@@ -338,7 +339,6 @@ class JourneyRuntime:
                 held = rows[0]["earliest"] if rows else None
         self.driver.execute_query(query("journeys/engine_advance_cursor"), sweepId=sweep_id,
                                   bucket=min(held, last) if held is not None else last, database_=self.database)
-        self.stats.timers_fired += total
         return total
 
     def _fire_batch(self, tx: ManagedTransaction, buckets: list[int], now: int, limit: int,
