@@ -35,5 +35,5 @@ EXPOSE 8088
 
 # With NEO4J_URI and KAFKA_BOOTSTRAP set (docker-compose.yml sets both), `up` starts no embedded server:
 # it applies the schema, creates the topics, and runs the API and the consumer.
-# 0.0.0.0 is the container's own interface; docker-compose.yml publishes it on 127.0.0.1 only.
-CMD ["journeys", "up", "--host", "0.0.0.0"]
+# It binds 127.0.0.1 (JOURNEYS_API_HOST); docker-compose.yml runs it on the host's network.
+CMD ["journeys", "up"]

@@ -36,18 +36,18 @@ def test_each_readme_setting_exists(name: str) -> None:
 
 
 def test_each_readme_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    values = {"JOURNEYS_API_HOST": "0.0.0.0", "JOURNEYS_API_PORT": "9123", "NEO4J_DATABASE": "other",
+    values = {"JOURNEYS_API_HOST": "127.0.0.2", "JOURNEYS_API_PORT": "9123", "NEO4J_DATABASE": "other",
               "JOURNEYS_TIMER_INTERVAL_S": "2.5", "JOURNEYS_LOAD_SAMPLES": "false"}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert (settings.api_host, settings.api_port, settings.neo4j_database) == ("0.0.0.0", 9123, "other")
+    assert (settings.api_host, settings.api_port, settings.neo4j_database) == ("127.0.0.2", 9123, "other")
     assert settings.timer_interval_s == 2.5 and settings.load_samples is False
 
 
 def test_serve_binds_to_the_settings_unless_flags_say_otherwise() -> None:
-    settings = Settings(JOURNEYS_API_HOST="0.0.0.0", JOURNEYS_API_PORT=9001)
-    assert api_bind(settings, None, None) == ("0.0.0.0", 9001)
+    settings = Settings(JOURNEYS_API_HOST="127.0.0.2", JOURNEYS_API_PORT=9001)
+    assert api_bind(settings, None, None) == ("127.0.0.2", 9001)
     assert api_bind(settings, "127.0.0.2", None) == ("127.0.0.2", 9001)
-    assert api_bind(settings, None, 9002) == ("0.0.0.0", 9002)
+    assert api_bind(settings, None, 9002) == ("127.0.0.2", 9002)
     assert api_bind(settings, "::1", 9003) == ("::1", 9003)
