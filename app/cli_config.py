@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.cli_journey import _principal, _require_graph
+from app.cli_graph import graph_driver
+from app.cli_journey import _principal
 from app.cli_report import print_findings
 from app.decisions.config_lint import (
     ERROR,
@@ -34,8 +35,6 @@ from app.decisions.config_store import ConfigStore
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.loader import JourneyInvalid, example_paths, load_definition
-from app.runtime import connect
-from app.settings import get_settings
 from graph_models.config_store import ConfigVersionInfo
 from graph_models.constraints import CONFIG_KINDS, ConfigModel
 from graph_models.principal import ROLES
@@ -140,20 +139,14 @@ def _load(kind: str, path: Path) -> ConfigModel:
 @contextmanager
 def _store() -> Iterator[ConfigStore]:
     """A store on NEO4J_URI; a refused change (bad status, unknown id, invalid file) prints and exits 1."""
-    settings = get_settings()
-    driver = None
-    try:
-        driver = connect(settings, _require_graph(settings))
+    def refused(exc: JourneysError) -> None:
+        if isinstance(exc, ConfigInvalid):
+            _print_invalid(f"[red]invalid {escape(exc.kind)} document {escape(exc.source)}[/red]", exc)
+        else:
+            console.print(f"[red]{escape(str(exc))}[/red]")
+
+    with graph_driver(console, "the config commands", refused) as (settings, driver):
         yield ConfigStore(driver, settings.neo4j_database)
-    except ConfigInvalid as exc:
-        _print_invalid(f"[red]invalid {escape(exc.kind)} document {escape(exc.source)}[/red]", exc)
-        raise typer.Exit(1) from exc
-    except JourneysError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        if driver is not None:
-            driver.close()
 
 
 def _done(info: ConfigVersionInfo, what: str) -> None:

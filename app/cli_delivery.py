@@ -16,6 +16,7 @@ from rich.table import Table
 
 from app.channels.control import DeliveryControl, Target
 from app.channels.service import DispatchService
+from app.cli_graph import graph_driver
 from app.clock import to_iso
 from app.discovery import nothing_running
 from app.errors import JourneysError
@@ -41,18 +42,8 @@ def _principal(name: str, role: str) -> Principal:
 
 @contextmanager
 def _control() -> Iterator[DeliveryControl]:
-    settings = get_settings()
-    if not settings.neo4j_uri:
-        console.print(f"[red]NEO4J_URI must be set: {escape(nothing_running(settings.data_dir))}[/red]")
-        raise typer.Exit(2)
-    driver = connect(settings, settings.neo4j_uri)
-    try:
+    with graph_driver(console, "the delivery commands") as (settings, driver):
         yield DeliveryControl(driver, settings.neo4j_database)
-    except JourneysError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        driver.close()
 
 
 def _switch(channel: str | None, adapter: str | None, as_: str, role: str, paused: bool) -> None:

@@ -17,17 +17,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli_graph import graph_driver
 from app.cli_report import print_findings
 from app.decisions.conflict_review import ConflictReview
 from app.decisions.conflicts import Conflict
-from app.discovery import nothing_running
 from app.errors import JourneysError
 from app.journeys.catalog import default_catalog
 from app.journeys.lint import ERROR, LintIssue, lint
 from app.journeys.loader import JourneyInvalid, checked, load_definition, schema_text
 from app.journeys.store import JourneyStore
-from app.runtime import connect, make_engine
-from app.settings import Settings, get_settings
+from app.runtime import make_engine
+from app.settings import get_settings
 from app.simulate.cli import simulate_command
 from graph_models.journey import JourneyDefinition
 from graph_models.journey_store import VersionInfo
@@ -124,33 +124,20 @@ def _principal(name: str, role: str) -> Principal:
     return Principal(name=name.strip(), role=role)  # role checked against ROLES above
 
 
-def _require_graph(settings: Settings) -> str:
-    if not settings.neo4j_uri:
-        console.print(f"[red]NEO4J_URI must be set (the journey commands need only the graph): "
-                      f"{escape(nothing_running(settings.data_dir))}[/red]")
-        raise typer.Exit(2)
-    return settings.neo4j_uri
+def _refused(exc: JourneysError) -> None:
+    if isinstance(exc, JourneyInvalid):
+        console.print(f"[red]invalid journey {escape(exc.source)}[/red]")
+        for line in _invalid_lines(exc):
+            console.print(line)
+    else:
+        console.print(f"[red]{escape(str(exc))}[/red]")
 
 
 @contextmanager
 def _store() -> Iterator[JourneyStore]:
     """A store on NEO4J_URI; a refused change (bad status, unknown id, invalid file) prints and exits 1."""
-    settings = get_settings()
-    driver = None
-    try:
-        driver = connect(settings, _require_graph(settings))
+    with graph_driver(console, "the journey commands", _refused) as (settings, driver):
         yield JourneyStore(driver, settings.neo4j_database)
-    except JourneyInvalid as exc:
-        console.print(f"[red]invalid journey {escape(exc.source)}[/red]")
-        for line in _invalid_lines(exc):
-            console.print(line)
-        raise typer.Exit(1) from exc
-    except JourneysError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        if driver is not None:
-            driver.close()
 
 
 def _done(info: VersionInfo, what: str) -> None:

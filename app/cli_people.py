@@ -15,18 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli_graph import graph_driver
 from app.decisions.person_state import (
     InvalidPersonState,
-    PersonNotFound,
     PersonStateStore,
     check_channel,
     check_list_id,
     check_reason,
     check_status,
 )
-from app.discovery import nothing_running
-from app.runtime import connect
-from app.settings import get_settings
 
 people_app = typer.Typer(help="Person state: consent per channel and suppression lists.", no_args_is_help=True)
 console = Console()
@@ -47,19 +44,8 @@ def _check(check: Callable[[Any], str], value: Any) -> None:
 @contextmanager
 def _store() -> Iterator[PersonStateStore]:
     """A store on NEO4J_URI; an unknown person prints and exits 1."""
-    settings = get_settings()
-    if not settings.neo4j_uri:
-        console.print(f"[red]NEO4J_URI must be set (the people commands need only the graph): "
-                      f"{escape(nothing_running(settings.data_dir))}[/red]")
-        raise typer.Exit(2)
-    driver = connect(settings, settings.neo4j_uri)
-    try:
+    with graph_driver(console, "the people commands") as (settings, driver):
         yield PersonStateStore(driver, settings.neo4j_database)
-    except (PersonNotFound, InvalidPersonState) as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        driver.close()
 
 
 @people_app.command()

@@ -23,16 +23,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from app.cli_journey import _principal, _require_graph
-from app.decisions.resolver import ConstraintResolver
+from app.cli_graph import graph_driver
+from app.cli_journey import _principal
 from app.errors import JourneysError
-from app.journeys.runtime import JourneyRuntime
-from app.runtime import connect
+from app.runtime import make_engine
 from app.segments.batch import SegmentEvaluator
 from app.segments.definitions import ERROR, SegmentInvalid, SegmentIssue, lint_segment, load_segment
 from app.segments.schedule import ScheduledSends, default_send_id
 from app.segments.store import SegmentStore
-from app.settings import get_settings
 from graph_models.principal import ROLES, can
 from graph_models.segments import (
     EvaluationInfo,
@@ -87,23 +85,17 @@ class _Graph:
 def _graph() -> Iterator[_Graph]:
     """The store and evaluator on NEO4J_URI (batch changes enter segment journeys through the engine, under the
     resolver's constraints); a refused change prints and exits 1."""
-    settings = get_settings()
-    driver = None
-    try:
-        driver = connect(settings, _require_graph(settings))
-        engine = JourneyRuntime(driver, settings.neo4j_database, resolver=ConstraintResolver())
+    def refused(exc: JourneysError) -> None:
+        if isinstance(exc, SegmentInvalid):
+            _print_invalid(exc)
+        else:
+            console.print(f"[red]{escape(str(exc))}[/red]")
+
+    with graph_driver(console, "the segment commands", refused) as (settings, driver):
+        engine = make_engine(settings, driver)
         yield _Graph(driver, SegmentStore(driver, settings.neo4j_database),
                      SegmentEvaluator(driver, settings.neo4j_database, sink=engine.apply_events),
                      ScheduledSends(driver, settings.neo4j_database))
-    except SegmentInvalid as exc:
-        _print_invalid(exc)
-        raise typer.Exit(1) from exc
-    except JourneysError as exc:
-        console.print(f"[red]{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        if driver is not None:
-            driver.close()
 
 
 def _done(info: SegmentVersionInfo, what: str) -> None:

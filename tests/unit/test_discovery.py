@@ -103,7 +103,7 @@ def test_commands_use_a_running_up(clean_env: Path, monkeypatch: pytest.MonkeyPa
         seen.append(uri)
         raise SystemExit(0)
 
-    monkeypatch.setattr("app.cli_journey.connect", fake_connect)
+    monkeypatch.setattr("app.cli_graph.connect", fake_connect)
     result = runner.invoke(app, ["journey", "list"])
     assert seen == ["bolt://127.0.0.1:7999"], result.output
     assert os.environ["KAFKA_BOOTSTRAP"] == "127.0.0.1:9999"
