@@ -92,7 +92,8 @@ class ConsumerConfig:
     dlq_topic: str
     group_id: str
     batch_size: int = 1000
-    poll_timeout_s: float = 0.5
+    poll_timeout_s: float = 0.5  # how long an idle consumer blocks for the first message
+    fill_s: float = 0.005  # after the first message, how long to wait for more to fill the batch
     session_timeout_ms: int = 10_000
     heartbeat_ms: int = 1_000
     backoff_initial_s: float = 0.5
@@ -153,7 +154,8 @@ class IngestConsumer:
             try:
                 while not stop.is_set():
                     polled_at = self.clock.now_ms()
-                    fetched = self._fetch(decoder, 0.05 if pending else self.config.poll_timeout_s)
+                    # With a batch in hand, take only what is already buffered: the batch is written now.
+                    fetched = self._fetch(decoder, 0.0 if pending else self.config.poll_timeout_s)
                     if pending is not None and not self._finish(pending, stop):
                         break
                     self._report_progress(pending, fetched, polled_at)
@@ -167,9 +169,17 @@ class IngestConsumer:
             self._consumer.close()
         self.dlq.close()
 
-    def _fetch(self, decoder: ThreadPoolExecutor, timeout: float) -> _Fetched | None:
-        messages = [m for m in self._consumer.consume(self.config.batch_size, timeout)
-                    if not self._end_of_partition(m) and self._usable(m)]
+    def _fetch(self, decoder: ThreadPoolExecutor, wait_s: float) -> _Fetched | None:
+        """The next batch: what the client has buffered (up to `batch_size`); if none, block up to `wait_s`
+        for the first message and `fill_s` more for the rest. A batch never waits to be full, so an event's
+        latency under a light stream is its own write, not a batch timeout."""
+        size = self.config.batch_size
+        raw = self._consumer.consume(size, 0)
+        if not raw and wait_s > 0:
+            raw = self._consumer.consume(1, wait_s)
+            if raw and size > 1:
+                raw += self._consumer.consume(size - 1, self.config.fill_s)
+        messages = [m for m in raw if not self._end_of_partition(m) and self._usable(m)]
         if not messages:
             return None
         return _Fetched(messages, decoder.submit(self._decode, messages))
