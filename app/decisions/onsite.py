@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
 from app.clock import Clock, SystemClock, to_iso
+from app.decisions.config_store import DEFAULT_ID, ConfigStore, PublishedConfig, document_key
 from app.decisions.people import parse_ref
 from app.decisions.policy import Candidate, ChannelOption, PersonState, decide, history_since_ms
 from app.decisions.resolver import DecisionSession, Recorded, person_state, rendered_props
@@ -67,25 +68,46 @@ class OnsiteResolver:
         self.clock = clock or SystemClock()
         self.catalog = catalog if catalog is not None else default_catalog()
         self.new_id = new_id
+        self._config: KnownConfig | None = None  # the documents last seen; every decision checks their stamps
 
     def next_action(self, ref: str, placement: str, context: Mapping[str, Any]) -> NextAction:
         """`ref`: `userId:<x>` or `anonymousId:<x>` (the identity the page knows)."""
         with self.driver.session(database=self.database) as session:
             return session.execute_write(self._decide, ref, placement, dict(context))
 
+    def _read_config(self, tx: ManagedTransaction) -> KnownConfig:
+        self._config = KnownConfig(ConfigStore.published(tx, "constraints"), ConfigStore.published(tx, "placements"))
+        return self._config
+
     def _decide(self, tx: ManagedTransaction, ref: str, placement_id: str, context: dict[str, Any]) -> NextAction:
+        """Two round trips: the person's lock and state (with the published documents' stamps) and the write.
+        The documents last seen are assumed current; the load checks their stamps, and a change (a publish)
+        re-reads them, and the person's history too if the new documents need a longer one."""
         now = self.clock.now_ms()
         session = DecisionSession(tx, self.catalog)
-        placements = session.placements()
-        placement = placements[1].placement(placement_id) if placements else None
+        config, fresh = self._config, False
+        if config is None:
+            config, fresh = self._read_config(tx), True
+        session.adopt_config(*config)
+        placement = _placement(session, placement_id)
+        if placement is None and not fresh:  # perhaps published since: look again before refusing
+            config, fresh = self._read_config(tx), True
+            session.adopt_config(*config)
+            placement = _placement(session, placement_id)
         if placement is None:
             raise UnknownPlacement(f"placement {placement_id!r} is not in the published placements document")
-        _, cs = session.constraints()
-        since = history_since_ms(now, cs, [c.window.ms for o in placement.offers for c in o.caps])
-        row = tx.run(query("decisions/onsite_load_person"), key=identity_key(ref), sinceMs=since,
-                     placement=placement_id, nowMs=now).single()
+        since = self._since(session, placement, now)
+        row = self._load(tx, ref, placement_id, since, now)
+        if row is not None and not fresh and config.stamps() != _stamps(row):
+            session.adopt_config(*self._read_config(tx))
+            placement = _placement(session, placement_id)
+            if placement is None:
+                raise UnknownPlacement(f"placement {placement_id!r} is not in the published placements document")
+            if (longer := self._since(session, placement, now)) < since:
+                row = self._load(tx, ref, placement_id, longer, now)
         if row is None:
             return NextAction(placement_id, None, None, None, [f"no person is known by {ref!r}"])
+        _, cs = session.constraints()
         state = person_state(row, cs)
         session.people[state.person_id] = state
         did = self.new_id()
@@ -93,6 +115,17 @@ class OnsiteResolver:
         if held:
             return self._pick_up(tx, session, placement, state, held[0], did, now)
         return self._offers(tx, session, placement, state, context, did, now)
+
+    @staticmethod
+    def _since(session: DecisionSession, placement: Placement, now: int) -> int:
+        _, cs = session.constraints()
+        return history_since_ms(now, cs, [c.window.ms for o in placement.offers for c in o.caps])
+
+    @staticmethod
+    def _load(tx: ManagedTransaction, ref: str, placement_id: str, since: int, now: int) -> Any:
+        return tx.run(query("decisions/onsite_load_person"), key=identity_key(ref), sinceMs=since,
+                      placement=placement_id, nowMs=now, constraintsDoc=document_key("constraints", DEFAULT_ID),
+                      placementsDoc=document_key("placements", DEFAULT_ID)).single()
 
     def _pick_up(self, tx: ManagedTransaction, session: DecisionSession, placement: Placement, state: PersonState,
                  request: Mapping[str, Any], did: str, now: int) -> NextAction:
@@ -194,6 +227,31 @@ class OnsiteResolver:
                       "placement": placement.id, "trigger": trigger, "candidateCount": len(candidates),
                       "chosenCount": sum(1 for c in candidates if c["outcome"] == "chosen")},
         }
+
+
+@dataclass(frozen=True)
+class KnownConfig:
+    """The published constraints and placements documents a resolver last read (None: none published)."""
+
+    constraints: PublishedConfig | None
+    placements: PublishedConfig | None
+
+    def __iter__(self) -> Iterator[PublishedConfig | None]:
+        return iter((self.constraints, self.placements))
+
+    def stamps(self) -> tuple[str | None, str | None, str | None, str | None]:
+        c, p = self.constraints, self.placements
+        return (c.version_key if c else None, c.checksum if c else None,
+                p.version_key if p else None, p.checksum if p else None)
+
+
+def _stamps(row: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    return (row["constraintsKey"], row["constraintsChecksum"], row["placementsKey"], row["placementsChecksum"])
+
+
+def _placement(session: DecisionSession, placement_id: str) -> Placement | None:
+    placements = session.placements()
+    return placements[1].placement(placement_id) if placements else None
 
 
 def identity_key(ref: str) -> str:

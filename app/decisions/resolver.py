@@ -25,7 +25,7 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from app.clock import to_iso
-from app.decisions.config_store import ConfigStore
+from app.decisions.config_store import ConfigStore, PublishedConfig
 from app.decisions.policy import (
     Candidate,
     ChannelOption,
@@ -58,6 +58,18 @@ def journey_candidate(r: ActionRequest) -> Candidate:
     return Candidate(candidate_id=r.action_id, person_id=r.person_id, at_ms=r.at_ms, options=options,
                      journey_id=r.journey_id, step_priority=r.priority, score=r.score, tags=tuple(r.tags),
                      transactional=r.transactional)
+
+
+def _constraint_pair(found: PublishedConfig | None) -> tuple[str, ConstraintSet]:
+    if found is not None and isinstance(found.model, ConstraintSet):
+        return found.version_key, found.model
+    return BUILTIN_CONSTRAINTS, ConstraintSet()
+
+
+def _placement_pair(found: PublishedConfig | None) -> tuple[str, PlacementSet] | None:
+    if found is not None and isinstance(found.model, PlacementSet):
+        return found.version_key, found.model
+    return None
 
 
 @dataclass
@@ -93,20 +105,19 @@ class DecisionSession(ResolverSession):
     # -- configuration ---------------------------------------------------------------------------
     def constraints(self) -> tuple[str, ConstraintSet]:
         if self._constraints is None:
-            found = ConfigStore.published(self.tx, "constraints")
-            if found is not None and isinstance(found.model, ConstraintSet):
-                self._constraints = (found.version_key, found.model)
-            else:
-                self._constraints = (BUILTIN_CONSTRAINTS, ConstraintSet())
+            self._constraints = _constraint_pair(ConfigStore.published(self.tx, "constraints"))
         return self._constraints
 
     def placements(self) -> tuple[str, PlacementSet] | None:
         if self._placements is False:
-            found = ConfigStore.published(self.tx, "placements")
-            self._placements = (found.version_key, found.model) if found is not None and isinstance(
-                found.model, PlacementSet) else None
+            self._placements = _placement_pair(ConfigStore.published(self.tx, "placements"))
         assert self._placements is not True
         return self._placements or None
+
+    def adopt_config(self, constraints: PublishedConfig | None, placements: PublishedConfig | None) -> None:
+        """Use published documents the caller read (or checked current) in this transaction."""
+        self._constraints = _constraint_pair(constraints)
+        self._placements = _placement_pair(placements)
 
     def constraint_key(self, constraint_id: str | None) -> str | None:
         if constraint_id is None:

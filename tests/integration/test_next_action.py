@@ -84,6 +84,29 @@ def test_offers_conditions_caps_and_the_decision_graph(settings: Settings, graph
     assert scalar(graph, settings, "MATCH (d:Decision {kind: 'onsite'})-[:CHOSE]->() RETURN count(d)") == 4
 
 
+def test_a_publish_takes_effect_on_the_next_request(settings: Settings, graph: Driver) -> None:
+    """The resolver keeps the documents it last read, and each decision's load checks their stamps: a
+    placements version published between two requests of one API process is the one the second applies."""
+    publish_placements(graph, settings)
+    identify(settings, graph, "pia", plan="trial", first_name="Pia")
+    sample = yaml.safe_load((EXAMPLES / "placements.yaml").read_text())
+    with api_client(settings, graph) as client:
+        first = client.post("/v1/next-action", json={"userId": "pia", "placement": "home_banner"}).json()
+        assert first["action"]["offerId"] == "upgrade-banner"
+        banner = next(p for p in sample["placements"] if p["id"] == "home_banner")
+        banner["offers"] = [o for o in banner["offers"] if o["id"] != "upgrade-banner"]
+        footer_offer = {**banner["offers"][0], "id": "footer-offer", "caps": []}
+        sample["placements"].append({**banner, "id": "footer_banner", "offers": [footer_offer]})
+        publish_placements(graph, settings, sample)
+        second = client.post("/v1/next-action", json={"userId": "pia", "placement": "home_banner"}).json()
+        assert second["action"]["offerId"] != "upgrade-banner"
+        assert [c["offerId"] for c in second["candidates"]] == [o["id"] for o in banner["offers"]]
+        footer = client.post("/v1/next-action", json={"userId": "pia", "placement": "footer_banner"})
+        assert footer.status_code == 200 and footer.json()["decisionId"]
+    assert scalar(graph, settings, "MATCH (d:Decision {kind: 'onsite', placement: 'home_banner'}) "
+                                   "RETURN count(DISTINCT d.placementsVersion)") == 2
+
+
 def test_bad_requests(settings: Settings, graph: Driver) -> None:
     publish_placements(graph, settings)
     with api_client(settings, graph) as client:
