@@ -30,6 +30,10 @@ class Settings(ChannelAdapterSettings, BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: str = "journeys-dev-password"
     neo4j_database: str = "neo4j"
+    graph_retry_initial_ms: float = Field(
+        default=5.0, gt=0, le=5000, alias="JOURNEYS_GRAPH_RETRY_INITIAL_MS",
+        description="first back-off of a managed transaction that hit a transient conflict (then doubling, "
+                    "jittered, up to 10 s in all); the driver's own default is 1 s")
 
     kafka_bootstrap: str | None = Field(default=None, description="host:port; unset means start embedded broker")
     events_topic: str = Field(default="segment.events", alias="JOURNEYS_EVENTS_TOPIC")

@@ -29,6 +29,7 @@ DELIVERY = ("up", "dispatch")
 # (field-name prefix, commands); the first match wins, so longer prefixes come first.
 COMMAND_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("neo4j_", GRAPH_COMMANDS),
+    ("graph_", GRAPH_COMMANDS),
     ("kafka_out_", DELIVERY),
     ("kafka_bootstrap", ("up", "serve", "consume")),
     ("events_topic", ("up", "serve", "consume")),

@@ -38,5 +38,10 @@ def make_driver(settings: Settings, uri: str | None = None) -> Driver:
         auth=(settings.neo4j_user, settings.neo4j_password),
         connection_timeout=5.0,
         max_transaction_retry_time=10.0,
+        # Conflicts on a shared page or node clear in milliseconds; a 1 s first back-off made every retried
+        # transaction a 1 s outlier. Still doubling with jitter, so a restarting server is waited for.
+        initial_retry_delay=settings.graph_retry_initial_ms / 1000,
+        retry_delay_multiplier=2.0,
+        retry_delay_jitter_factor=0.5,
         connection_acquisition_timeout=10.0,
     )
