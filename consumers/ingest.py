@@ -93,7 +93,7 @@ class ConsumerConfig:
     group_id: str
     batch_size: int = 1000
     poll_timeout_s: float = 0.5  # how long an idle consumer blocks for the first message
-    fill_s: float = 0.005  # after the first message, how long to wait for more to fill the batch
+    fill_s: float = 0.02  # after the first message, how long to wait for more to fill the batch
     session_timeout_ms: int = 10_000
     heartbeat_ms: int = 1_000
     backoff_initial_s: float = 0.5
@@ -171,7 +171,7 @@ class IngestConsumer:
 
     def _fetch(self, decoder: ThreadPoolExecutor, wait_s: float) -> _Fetched | None:
         """The next batch: what the client has buffered (up to `batch_size`); if none, block up to `wait_s`
-        for the first message and `fill_s` more for the rest. A batch never waits to be full, so an event's
+        for the first message and up to `fill_s` more for the rest. A batch never waits to be full, so an event's
         latency under a light stream is its own write, not a batch timeout."""
         size = self.config.batch_size
         raw = self._consumer.consume(size, 0)
