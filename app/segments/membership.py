@@ -1,10 +1,10 @@
 """Segment membership as graph data, kept current by streaming evaluation and durable timers.
 
 - `Membership` evaluates people against published segments inside a caller's transaction: fixed named
-  queries read the facts (`segments/facts_people`, `segments/facts_events`), `app.segments.evaluate` answers
-  the conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
+  query `segments/facts` reads the facts (one row per person), `app.segments.evaluate` answers the
+  conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
   plus a `(:SegmentChange)` in the person's history, and windowed segments get a `(:SegmentTimer)` at the
-  next moment time alone could change the answer.
+  next moment time alone could change the answer (written only when that moment moved).
 - `SegmentWriter` is the ingest hook (between person state and the journey engine): for each person in the
   batch it re-evaluates only the segments whose conditions mention one of the person's event names or
   changed traits (all of them after an identity merge), and hands the membership changes to the engine as
@@ -30,7 +30,16 @@ from app.graph.queries import query
 from app.intake.plan import BatchPlan
 from app.journeys.engine import BUCKET_MS, EngineEvent
 from app.journeys.watermark import Watermark
-from app.segments.evaluate import FactEvent, PersonFacts, evaluate, event_names, explain, fact_event, next_change_ms
+from app.segments.evaluate import (
+    FactEvent,
+    PersonFacts,
+    evaluate,
+    event_names,
+    explain,
+    fact_event,
+    needs_properties,
+    next_change_ms,
+)
 from app.segments.store import PublishedSegment, published_segments
 from graph_models.segment import Group, Identify, Track
 from graph_models.segments import ENTERED, LEFT, SEGMENT_EVENT_TYPE, Mentions, mentions
@@ -98,20 +107,12 @@ class Membership:
         window), and each person's current memberships."""
         facts: dict[str, PersonFacts] = {}
         current: dict[str, set[str]] = {}
-        for r in tx.run(query("segments/facts_people"), persons=list(persons)):
-            pid = r["personId"]
-            traits = r["traits"] or {}
-            facts[pid] = PersonFacts(pid, traits, [a for a in r["accounts"] if a], [], traits.get("userId"))
-            current[pid] = {s for s in r["segments"] if s}
-        conditions = [s.definition.condition for s in segments]
-        names = sorted(event_names(conditions))
-        if names and facts:
-            seen = [mentions(c) for c in conditions]
-            since = 0 if any(m.unbounded for m in seen) else now_ms - max(m.max_window_ms for m in seen)
-            for r in tx.run(query("segments/facts_events"), persons=sorted(facts), names=names, fromMs=since):
-                facts[r["personId"]].events.append(fact_event(r.data()))
-            for f in facts.values():
-                f.events.sort(key=lambda e: e.timestamp_ms)
+        if not persons:
+            return facts, current
+        params = event_params(segments, now_ms)
+        for r in tx.run(query("segments/facts"), persons=list(persons), **params):
+            pid, person, segs = person_facts(r)
+            facts[pid], current[pid] = person, segs
         return facts, current
 
     def apply(self, tx: ManagedTransaction, wanted: Mapping[str, Sequence[PublishedSegment]],
@@ -150,6 +151,11 @@ class Membership:
                                          "segmentId": seg.segment_id, "wakeAtMs": wake,
                                          "wakeBucket": wake // BUCKET_MS})
         self.write(tx, out.changes)
+        if clear or set_rows:
+            keys = clear + [r["key"] for r in set_rows]
+            held = {r["key"]: r["wakeAtMs"] for r in tx.run(query("segments/timer_get"), keys=keys)}
+            clear = [k for k in clear if k in held]
+            set_rows = [r for r in set_rows if held.get(r["key"]) != r["wakeAtMs"]]
         if clear:
             tx.run(query("segments/timer_clear"), keys=clear).consume()
         if set_rows:
@@ -179,6 +185,25 @@ def _mentions(seg: PublishedSegment) -> Mentions:
 
 def _windowed(seg: PublishedSegment) -> bool:
     return _mentions(seg).windowed
+
+
+def event_params(segments: Sequence[PublishedSegment], now_ms: int) -> dict[str, Any]:
+    """The event parameters of the facts queries for `segments`: the names they count (`names`), since when
+    (`fromMs`: the largest window, or everything) and whether properties are needed (`props`)."""
+    conditions = [s.definition.condition for s in segments]
+    names = sorted(event_names(conditions))
+    seen = [mentions(c) for c in conditions]
+    since = 0 if not seen or any(m.unbounded for m in seen) else now_ms - max(m.max_window_ms for m in seen)
+    return {"names": names, "fromMs": since, "props": needs_properties(conditions)}
+
+
+def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
+    """A `facts` / `facts_scan` row as (personId, facts with events in time order, current segment ids)."""
+    pid = str(row["personId"])
+    traits = row["traits"] or {}
+    events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
+    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
+    return pid, person, {s for s in row["segments"] or [] if s}
 
 
 def _until(facts: PersonFacts, now_ms: int) -> PersonFacts:
