@@ -62,7 +62,7 @@ class SegmentEvaluator:
 
     def person_ids(self) -> list[str]:
         records, _, _ = self.driver.execute_query(query("segments/people_ids"), database_=self.database)
-        return sorted(str(r["personId"]) for r in records if r["personId"] is not None)
+        return sorted(str(p) for p in (records[0]["personIds"] if records else []) or [])
 
     def _pages(self, ids: Sequence[str]) -> list[list[str]]:
         return [list(ids[i:i + self.page]) for i in range(0, len(ids), self.page)]
@@ -74,9 +74,10 @@ class SegmentEvaluator:
         current: dict[str, set[str]] = {}
 
         def read(tx: ManagedTransaction) -> None:
-            for r in tx.run(query("segments/facts_scan"), after=after, until=pages[-1][-1],
-                            gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id, **params):
-                pid, person, segs = person_facts(r)
+            found = tx.run(query("segments/facts_scan"), after=after, until=pages[-1][-1],
+                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id, **params).single()
+            for row in (found["people"] if found is not None else None) or []:
+                pid, person, segs = person_facts(row)
                 facts[pid], current[pid] = person, segs
 
         with self.driver.session(database=self.database) as session:
