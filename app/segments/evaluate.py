@@ -127,10 +127,7 @@ def evaluate(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> bo
     raise TypeError(f"unknown segment condition {type(condition).__name__}")
 
 
-def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> int | None:
-    """The earliest time after `now_ms` at which a windowed count or recency could change by time alone
-    (an event leaving its window, or a future-stamped event entering it); None if none can. The durable
-    segment timer re-evaluates the person then."""
+def _change_times(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> list[int]:
     times: list[int] = []
     for c in walk(condition):
         if isinstance(c, CountCondition) and c.count.within is not None:
@@ -145,6 +142,14 @@ def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int)
                 times.append(e.timestamp_ms)
             elif leaves > now_ms:
                 times.append(leaves)
+    return times
+
+
+def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> int | None:
+    """The earliest time after `now_ms` at which a windowed count or recency could change by time alone
+    (an event leaving its window, or a future-stamped event entering it); None if none can. The durable
+    segment timer re-evaluates the person then."""
+    times = _change_times(condition, facts, now_ms)
     return min(times) if times else None
 
 

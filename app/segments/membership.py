@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -133,17 +134,24 @@ class Membership:
             if person is None:  # merged away or erased meanwhile
                 continue
             trig = triggers[pid]
+            until = _until(person, trig.at_ms)
+            answers: dict[str, bool] = {}  # segments with the same condition are evaluated once per person
+            wakes: dict[str, int | None] = {}
             for seg in wanted[pid]:
                 out.evaluated += 1
-                cond = seg.definition.condition
-                now_in = evaluate(cond, _until(person, trig.at_ms), trig.at_ms)
+                cond, same = seg.definition.condition, _condition_key(seg)
+                if same not in answers:
+                    answers[same] = evaluate(cond, until, trig.at_ms)
+                now_in = answers[same]
                 was_in = seg.segment_id in current[pid]
                 if now_in != was_in:
                     out.changes.append(Change(pid, seg.segment_id, seg.version, ENTERED if now_in else LEFT,
                                               trig.at_ms, trig.message_id,
                                               f"{trig.reason}: {explain(cond, person, trig.at_ms)}"[:500]))
                 if timers and _windowed(seg):
-                    wake = next_change_ms(cond, person, trig.at_ms)
+                    if same not in wakes:
+                        wakes[same] = next_change_ms(cond, person, trig.at_ms)
+                    wake = wakes[same]
                     if wake is None:
                         clear.append(timer_key(seg.segment_id, pid))
                     else:
@@ -180,6 +188,20 @@ def _mentions(seg: PublishedSegment) -> Mentions:
     found = _MENTIONS.get(seg.checksum)
     if found is None:
         found = _MENTIONS[seg.checksum] = mentions(seg.definition.condition)
+    return found
+
+
+_CONDITION_KEYS: dict[str, str] = {}
+
+
+def _condition_key(seg: PublishedSegment) -> str:
+    """The segment's condition as canonical JSON (segments may share a condition), cached by checksum."""
+    found = _CONDITION_KEYS.get(seg.checksum)
+    if found is None:
+        if len(_CONDITION_KEYS) >= 10_000:
+            _CONDITION_KEYS.clear()
+        found = _CONDITION_KEYS[seg.checksum] = json.dumps(
+            seg.definition.condition.model_dump(mode="json", by_alias=True), sort_keys=True)
     return found
 
 
