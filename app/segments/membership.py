@@ -16,8 +16,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -51,6 +53,25 @@ EngineHook = Callable[[ManagedTransaction, BatchPlan, Sequence[EngineEvent]], ob
 EventsSink = Callable[[ManagedTransaction, Sequence[EngineEvent]], object]
 
 
+class _ChangeIds:
+    """SegmentChange ids: a random prefix per process and a counter (a uuid4 per change cost more than the
+    rest of the row); a forked child takes a new prefix so it never repeats its parent's ids."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.prefix = uuid.uuid4().hex
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}-{next(self.counter)}"
+
+
+_CHANGE_IDS = _ChangeIds()
+os.register_at_fork(after_in_child=_CHANGE_IDS.reset)
+
+
 @dataclass(frozen=True)
 class Change:
     """One person entering or leaving one segment."""
@@ -64,7 +85,7 @@ class Change:
     reason: str
 
     def row(self) -> dict[str, Any]:
-        return {"changeId": str(uuid.uuid4()), "personId": self.person_id, "segmentId": self.segment_id,
+        return {"changeId": _CHANGE_IDS.next(), "personId": self.person_id, "segmentId": self.segment_id,
                 "version": self.version, "atMs": self.at_ms, "at": iso(self.at_ms), "messageId": self.message_id,
                 "reason": self.reason}
 
@@ -127,7 +148,8 @@ class Membership:
         every: dict[str, PublishedSegment] = {s.segment_id: s for segs in wanted.values() for s in segs}
         latest = max(t.at_ms for p, t in triggers.items() if p in wanted)
         facts, current = self.read_facts(tx, persons, list(every.values()), latest)
-        set_rows: list[dict[str, Any]] = []
+        set_rows: list[dict[str, Any]] = []  # timers the person does not have yet (as far as the facts say)
+        move_rows: list[dict[str, Any]] = []  # timers the person has, waking at another time now
         clear: list[str] = []
         for pid in persons:
             person = facts.get(pid)
@@ -151,24 +173,26 @@ class Membership:
                 if timers and _windowed(seg):
                     if same not in wakes:
                         wakes[same] = next_change_ms(cond, person, trig.at_ms)
-                    wake = wakes[same]
+                    wake, held = wakes[same], person.timers.get(seg.segment_id)
+                    key = timer_key(seg.segment_id, pid)
                     if wake is None:
-                        clear.append(timer_key(seg.segment_id, pid))
-                    else:
-                        set_rows.append({"key": timer_key(seg.segment_id, pid), "personId": pid,
-                                         "segmentId": seg.segment_id, "wakeAtMs": wake,
-                                         "wakeBucket": wake // BUCKET_MS})
+                        if held is not None:
+                            clear.append(key)
+                    elif held is None:
+                        set_rows.append({"key": key, "personId": pid, "segmentId": seg.segment_id,
+                                         "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
+                    elif held != wake:
+                        move_rows.append({"key": key, "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
         self.write(tx, out.changes)
-        if clear or set_rows:
-            keys = clear + [r["key"] for r in set_rows]
-            held = {r["key"]: r["wakeAtMs"] for r in tx.run(query("segments/timer_get"), keys=keys)}
-            clear = [k for k in clear if k in held]
-            set_rows = [r for r in set_rows if held.get(r["key"]) != r["wakeAtMs"]]
         if clear:
             tx.run(query("segments/timer_clear"), keys=clear).consume()
         if set_rows:
             tx.run(query("segments/timer_set"), rows=set_rows).consume()
-            tx.run(query("segments/timer_lower_cursor"), bucket=min(r["wakeBucket"] for r in set_rows)).consume()
+        if move_rows:
+            tx.run(query("segments/timer_move"), rows=move_rows).consume()
+        if set_rows or move_rows:
+            tx.run(query("segments/timer_lower_cursor"),
+                   bucket=min(r["wakeBucket"] for r in set_rows + move_rows)).consume()
         return out
 
     @staticmethod
@@ -224,7 +248,8 @@ def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
     pid = str(row["personId"])
     traits = row["traits"] or {}
     events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
-    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
+    timers = {str(t[0]): int(t[1]) for t in row.get("timers") or [] if t and t[0] is not None and t[1] is not None}
+    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"), timers)
     return pid, person, {s for s in row["segments"] or [] if s}
 
 

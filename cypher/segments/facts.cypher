@@ -1,13 +1,14 @@
 // What segment conditions read about people, one row per person (one index lookup each): traits (the
 // Person's properties), the accounts they are members of, their current memberships, and their events of
 // the names the conditions count since $fromMs as [name, timestampMs, properties JSON text or null]; the
-// properties are shipped only with $props (some count or recency has a `where`). Params: $persons, $names,
-// $fromMs, $props
+// properties are shipped only with $props (some count or recency has a `where`), and the person's segment
+// timers as [segmentId, wakeAtMs]. Params: $persons, $names, $fromMs, $props
 UNWIND $persons AS pid
 MATCH (p:Person {personId: pid})
 RETURN pid AS personId, properties(p) AS traits,
        [(p)-[:MEMBER_OF]->(a:Account) | properties(a)] AS accounts,
        [(p)-[:IN_SEGMENT]->(s:Segment) | s.segmentId] AS segments,
+       [(p)-[:SEGMENT_TIMER]->(t:SegmentTimer) | [t.segmentId, t.wakeAtMs]] AS timers,
        CASE WHEN size($names) = 0 THEN [] ELSE
          [(p)-[:PERFORMED]->(e:Event)
           WHERE e.timestampMs >= $fromMs AND (e.event IN $names OR (e.event IS NULL AND e.type IN $names))
