@@ -45,7 +45,6 @@ class PersonFacts:
     accounts: list[Mapping[str, Any]] = field(default_factory=list)
     events: list[FactEvent] = field(default_factory=list)  # only the names asked for, since the window start
     user_id: str | None = None
-    timers: dict[str, int] = field(default_factory=dict)  # segmentId -> wakeAtMs of the person's segment timers
 
 
 def fact_event(entry: Sequence[Any]) -> FactEvent:

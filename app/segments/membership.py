@@ -4,7 +4,7 @@
   query `segments/facts` reads the facts (one row per person), `app.segments.evaluate` answers the
   conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
   plus a `(:SegmentChange)` in the person's history, and windowed segments get a `(:SegmentTimer)` at the
-  next moment time alone could change the answer (written only when that moment moved).
+  next moment time alone could change the answer.
 - `SegmentWriter` is the ingest hook (between person state and the journey engine): for each person in the
   batch it re-evaluates only the segments whose conditions mention one of the person's event names or
   changed traits (all of them after an identity merge), and hands the membership changes to the engine as
@@ -148,8 +148,7 @@ class Membership:
         every: dict[str, PublishedSegment] = {s.segment_id: s for segs in wanted.values() for s in segs}
         latest = max(t.at_ms for p, t in triggers.items() if p in wanted)
         facts, current = self.read_facts(tx, persons, list(every.values()), latest)
-        set_rows: list[dict[str, Any]] = []  # timers the person does not have yet (as far as the facts say)
-        move_rows: list[dict[str, Any]] = []  # timers the person has, waking at another time now
+        set_rows: list[dict[str, Any]] = []
         clear: list[str] = []
         for pid in persons:
             person = facts.get(pid)
@@ -173,26 +172,18 @@ class Membership:
                 if timers and _windowed(seg):
                     if same not in wakes:
                         wakes[same] = next_change_ms(cond, person, trig.at_ms)
-                    wake, held = wakes[same], person.timers.get(seg.segment_id)
-                    key = timer_key(seg.segment_id, pid)
+                    wake, key = wakes[same], timer_key(seg.segment_id, pid)
                     if wake is None:
-                        if held is not None:
-                            clear.append(key)
-                    elif held is None:
+                        clear.append(key)
+                    else:
                         set_rows.append({"key": key, "personId": pid, "segmentId": seg.segment_id,
                                          "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
-                    elif held != wake:
-                        move_rows.append({"key": key, "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
         self.write(tx, out.changes)
         if clear:
             tx.run(query("segments/timer_clear"), keys=clear).consume()
         if set_rows:
             tx.run(query("segments/timer_set"), rows=set_rows).consume()
-        if move_rows:
-            tx.run(query("segments/timer_move"), rows=move_rows).consume()
-        if set_rows or move_rows:
-            tx.run(query("segments/timer_lower_cursor"),
-                   bucket=min(r["wakeBucket"] for r in set_rows + move_rows)).consume()
+            tx.run(query("segments/timer_lower_cursor"), bucket=min(r["wakeBucket"] for r in set_rows)).consume()
         return out
 
     @staticmethod
@@ -248,8 +239,7 @@ def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
     pid = str(row["personId"])
     traits = row["traits"] or {}
     events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
-    timers = {str(t[0]): int(t[1]) for t in row.get("timers") or [] if t and t[0] is not None and t[1] is not None}
-    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"), timers)
+    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
     return pid, person, {s for s in row["segments"] or [] if s}
 
 

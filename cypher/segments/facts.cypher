@@ -1,8 +1,7 @@
 // What segment conditions read about people, one row per person (one index lookup each): traits (the
-// Person's properties), the accounts they are members of, their current memberships, their segment timers as
-// [segmentId, wakeAtMs], and their events of the names the conditions count since $fromMs as [name,
-// timestampMs, properties JSON text or null]; the properties are shipped only with $props (some count or
-// recency has a `where`). Events through OPTIONAL MATCH + collect: about twice as fast here as a pattern
+// Person's properties), the accounts they are members of, their current memberships, and their events of the
+// names the conditions count since $fromMs as [name, timestampMs, properties JSON text or null]; the
+// properties are shipped only with $props (some count or recency has a `where`). Events through OPTIONAL MATCH + collect: about twice as fast here as a pattern
 // comprehension. Params: $persons, $names, $fromMs, $props
 UNWIND $persons AS pid
 MATCH (p:Person {personId: pid})
@@ -14,5 +13,4 @@ WITH pid, p, collect(CASE WHEN e IS NULL THEN null ELSE
 RETURN pid AS personId, properties(p) AS traits,
        [(p)-[:MEMBER_OF]->(a:Account) | properties(a)] AS accounts,
        [(p)-[:IN_SEGMENT]->(s:Segment) | s.segmentId] AS segments,
-       [(p)-[:SEGMENT_TIMER]->(t:SegmentTimer) | [t.segmentId, t.wakeAtMs]] AS timers,
        events
