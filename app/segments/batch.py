@@ -1,72 +1,122 @@
 """Batch evaluation of a segment over the whole graph: dry runs (size and a sample, nothing written) and
 resumable evaluations that write membership changes.
 
-Both page through every person id (read once, sorted in Python: no range predicate per page), read each
-page's facts with the same fixed named queries as streaming, and evaluate with the same per-person
-evaluator. A real evaluation keeps its cursor on a `(:SegmentEvaluation {evaluationId: '<id>@<version>'})`
-node: each page is its own small write transaction that locks only the people whose membership changes,
-re-reads and re-evaluates them, writes the changes (feeding the journey engine when given one) and moves the
-cursor, so ingest is never blocked for long and an interrupted run resumes after its last page.
+Both take every person id (read once, sorted in Python) in pages, and read the facts of many pages at once
+with one label scan over a personId range (`cypher/segments/facts_scan.cypher`, a fixed named query; the next
+chunk is read in a thread while this one is evaluated and written). The scan passes the definition's trait
+gate as a parameter, so people whose traits already rule them out (and who are not members) cost no event
+reads and are not returned. Each person is evaluated with the same evaluator as streaming. A real
+evaluation keeps its cursor on a `(:SegmentEvaluation {evaluationId: '<id>@<version>'})` node: a page with
+changes is its own small write transaction that locks only the people whose membership changes, re-reads
+and re-evaluates them (`Membership.apply`), writes the changes (feeding the journey engine when given one)
+and moves the cursor; pages without changes only move the cursor, every `FLUSH_PAGES` pages or with the
+next change or at the end of the call. So ingest is never blocked for long and an interrupted run resumes
+after its last recorded page (pages after it are evaluated again: without changes, that is harmless).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from neo4j import Driver, ManagedTransaction
 
 from app.clock import Clock, SystemClock
 from app.graph.queries import query
 from app.journeys.store import LifecycleError
-from app.segments.evaluate import evaluate
-from app.segments.membership import EventsSink, Membership, Trigger
+from app.segments.evaluate import PersonFacts, evaluate, trait_gate
+from app.segments.membership import EventsSink, Membership, Trigger, event_params, person_facts
 from app.segments.store import PublishedSegment, published_segments
 from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentMember, SegmentSize
 
 DEFAULT_PAGE = 500
+DEFAULT_SCAN = 50_000  # people per facts_scan (each is a label scan: fewer, larger ones are cheaper)
+FLUSH_PAGES = 20  # pages without changes between two cursor writes
 Progress = Callable[[int, int], None]  # (people done, people in all)
+
+
+class _Chunk:
+    """Pages of people with the facts `facts_scan` returned for them (everyone else is out and not in)."""
+
+    def __init__(self, pages: list[list[str]], facts: dict[str, PersonFacts], current: dict[str, set[str]],
+                 now_ms: int) -> None:
+        self.pages = pages
+        self.facts = facts
+        self.current = current
+        self.now_ms = now_ms
 
 
 class SegmentEvaluator:
     """Dry runs and resumable batch evaluations (see module docstring)."""
 
     def __init__(self, driver: Driver, database: str, *, clock: Clock | None = None, page: int = DEFAULT_PAGE,
-                 sink: EventsSink | None = None) -> None:
+                 sink: EventsSink | None = None, scan: int = DEFAULT_SCAN) -> None:
         self.driver = driver
         self.database = database
         self.clock = clock or SystemClock()
         self.page = page
+        self.scan = scan
         self.sink = sink
         self.membership = Membership()
 
     def person_ids(self) -> list[str]:
         records, _, _ = self.driver.execute_query(query("segments/people_ids"), database_=self.database)
-        return sorted(str(r["personId"]) for r in records if r["personId"] is not None)
+        return sorted(str(p) for p in (records[0]["personIds"] if records else []) or [])
 
     def _pages(self, ids: Sequence[str]) -> list[list[str]]:
         return [list(ids[i:i + self.page]) for i in range(0, len(ids), self.page)]
+
+    def _read_chunk(self, seg: PublishedSegment, pages: list[list[str]], after: str | None) -> _Chunk:
+        now = self.clock.now_ms()
+        params = event_params([seg], now)
+        facts: dict[str, PersonFacts] = {}
+        current: dict[str, set[str]] = {}
+
+        def read(tx: ManagedTransaction) -> None:
+            found = tx.run(query("segments/facts_scan"), after=after, until=pages[-1][-1],
+                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id, **params).single()
+            for row in (found["people"] if found is not None else None) or []:
+                pid, person, segs = person_facts(row)
+                facts[pid], current[pid] = person, segs
+
+        with self.driver.session(database=self.database) as session:
+            session.execute_read(read)
+        return _Chunk(pages, facts, current, now)
+
+    def _chunks(self, seg: PublishedSegment, pages: list[list[str]], after: str | None) -> Iterator[_Chunk]:
+        """`pages` in chunks of about `scan` people with their facts, the next chunk read ahead in a thread."""
+        per = max(1, self.scan // max(1, self.page))
+        groups = [pages[i:i + per] for i in range(0, len(pages), per)]
+        starts = [after] + [g[-1][-1] for g in groups[:-1]]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-scan") as pool:
+            ahead: Future[_Chunk] | None = None
+            for i, group in enumerate(groups):
+                chunk = ahead.result() if ahead is not None else self._read_chunk(seg, group, starts[i])
+                ahead = pool.submit(self._read_chunk, seg, groups[i + 1], starts[i + 1]) \
+                    if i + 1 < len(groups) else None
+                yield chunk
 
     def dry_run(self, definition: SegmentDefinition, *, version: int | None = None, sample: int = 10,
                 progress: Progress | None = None) -> SegmentSize:
         """How many people `definition` selects now, with a sample of them; nothing is written."""
         started = time.monotonic()
-        now = self.clock.now_ms()
         seg = PublishedSegment(definition.id, "dry-run", version or 0, "dry-run", definition)
         ids = self.person_ids()
         size = 0
         found: list[SegmentMember] = []
-        for done, page in enumerate(self._pages(ids)):
-            with self.driver.session(database=self.database) as session:
-                facts, _ = session.execute_read(Membership.read_facts, page, [seg], now)
-            for pid in page:
-                person = facts.get(pid)
-                if person is not None and evaluate(definition.condition, person, now):
-                    size += 1
-                    if len(found) < sample:
-                        found.append(SegmentMember(personId=pid, userId=person.user_id))
-            if progress is not None:
-                progress(min((done + 1) * self.page, len(ids)), len(ids))
+        done = 0
+        for chunk in self._chunks(seg, self._pages(ids), None):
+            for page in chunk.pages:
+                for pid in page:
+                    person = chunk.facts.get(pid)
+                    if person is not None and evaluate(definition.condition, person, chunk.now_ms):
+                        size += 1
+                        if len(found) < sample:
+                            found.append(SegmentMember(personId=pid, userId=person.user_id))
+                done += len(page)
+                if progress is not None:
+                    progress(done, len(ids))
         return SegmentSize(segmentId=definition.id, version=version, size=size, scanned=len(ids), sample=found,
                            tookMs=int((time.monotonic() - started) * 1000))
 
@@ -97,14 +147,26 @@ class SegmentEvaluator:
         ids = self.person_ids()
         todo = [p for p in ids if cursor is None or p > cursor]
         done = len(ids) - len(todo)
-        for count, page in enumerate(self._pages(todo)):
-            if max_pages is not None and count >= max_pages:
-                break
-            self._page(seg, evaluation_id, page)
-            done += len(page)
-            if progress is not None:
-                progress(done, len(ids))
-        else:
+        pages = self._pages(todo)
+        finished = max_pages is None or max_pages >= len(pages)
+        if max_pages is not None:
+            pages = pages[:max_pages]
+        unrecorded: list[str] = []  # people of pages evaluated without changes, not yet behind the cursor
+        for chunk in self._chunks(seg, pages, cursor):
+            for page in chunk.pages:
+                unrecorded += page
+                changed = [pid for pid in page if pid in chunk.facts
+                           and evaluate(seg.definition.condition, chunk.facts[pid], chunk.now_ms)
+                           != (seg.segment_id in chunk.current[pid])]
+                if changed or len(unrecorded) >= FLUSH_PAGES * self.page:
+                    self._write(seg, evaluation_id, changed, unrecorded, chunk.now_ms)
+                    unrecorded = []
+                done += len(page)
+                if progress is not None:
+                    progress(done, len(ids))
+        if unrecorded:
+            self._write(seg, evaluation_id, [], unrecorded, self.clock.now_ms())
+        if finished:
             self.driver.execute_query(query("segments/evaluation_finish"), evaluationId=evaluation_id,
                                       atMs=self.clock.now_ms(), database_=self.database)
         info = self.status(segment_id, seg.version)
@@ -137,12 +199,10 @@ class SegmentEvaluator:
                 on_finished(info)
         return total
 
-    def _page(self, seg: PublishedSegment, evaluation_id: str, page: list[str]) -> None:
-        now = self.clock.now_ms()
-        with self.driver.session(database=self.database) as session:
-            facts, current = session.execute_read(Membership.read_facts, page, [seg], now)
-        changed = [pid for pid in page if pid in facts
-                   and evaluate(seg.definition.condition, facts[pid], now) != (seg.segment_id in current[pid])]
+    def _write(self, seg: PublishedSegment, evaluation_id: str, changed: list[str], scanned: list[str],
+               now: int) -> None:
+        """One write transaction: lock, re-read, re-evaluate and write `changed` (if any), then move the
+        cursor past `scanned` (the people evaluated since the last cursor write, in order)."""
 
         def write(tx: ManagedTransaction) -> None:
             entered = left = 0
@@ -155,8 +215,8 @@ class SegmentEvaluator:
                 left = len(outcome.changes) - entered
                 if outcome.changes and self.sink is not None:
                     self.sink(tx, [c.engine_event() for c in outcome.changes])
-            tx.run(query("segments/evaluation_progress"), evaluationId=evaluation_id, cursor=page[-1],
-                   scanned=len(page), entered=entered, left=left).consume()
+            tx.run(query("segments/evaluation_progress"), evaluationId=evaluation_id, cursor=scanned[-1],
+                   scanned=len(scanned), entered=entered, left=left).consume()
 
         with self.driver.session(database=self.database) as session:
             session.execute_write(write)

@@ -1,9 +1,10 @@
 """Evaluate a segment condition for one person against facts read by fixed named queries (pure; no I/O).
 
-No query text is ever built from a definition: `cypher/segments/facts_people.cypher` reads the person's
-traits and accounts, `cypher/segments/facts_events.cypher` their events of the names the published
-segments mention since the largest window, and this module answers every condition in Python. Streaming
-(one person in the ingest transaction), timers and the batch evaluation all use it.
+No query text is ever built from a definition: `cypher/segments/facts.cypher` (per person) and
+`facts_scan.cypher` (the batch's range scan) read the person's traits, accounts and events of the names the
+segments mention since the largest window, and this module answers every condition in Python. What a
+definition passes to those queries (names, whether event properties are needed, a trait gate) is computed
+here as parameters. Streaming (the ingest transaction), timers and the batch evaluation all use it.
 """
 
 from __future__ import annotations
@@ -46,15 +47,45 @@ class PersonFacts:
     user_id: str | None = None
 
 
-def fact_event(row: Mapping[str, Any]) -> FactEvent:
-    """A `facts_events` row (`name`, `timestampMs`, `properties` JSON text) as a FactEvent."""
-    raw = row.get("properties")
+def fact_event(entry: Sequence[Any]) -> FactEvent:
+    """A `facts` event entry `[name, timestampMs, properties JSON text or null]` as a FactEvent."""
+    name, ts, raw = [*entry, None, None, None][:3]
     try:
         props = json.loads(raw) if isinstance(raw, str) and raw else {}
     except json.JSONDecodeError:
         props = {}
-    return FactEvent(str(row.get("name") or ""), int(row.get("timestampMs") or 0),
-                     props if isinstance(props, dict) else {})
+    return FactEvent(str(name or ""), int(ts or 0), props if isinstance(props, dict) else {})
+
+
+def needs_properties(conditions: Sequence[SegmentCondition]) -> bool:
+    """Does some count or recency filter events by property (`where`)? Only then are properties read."""
+    for cond in conditions:
+        for c in walk(cond):
+            if isinstance(c, CountCondition) and c.count.where:
+                return True
+            if isinstance(c, RecencyCondition) and c.recency.where:
+                return True
+    return False
+
+
+def trait_gate(condition: SegmentCondition) -> list[list[Any]]:
+    """Trait tests every member passes, as `[trait, [string values]]` pairs a query checks in the graph
+    (`p[trait] IN values`): top-level `eq`/`in` trait conditions on strings, directly or inside `all`.
+    A person failing one is out whatever their events, so their events need not be read. Only strings:
+    for them the graph's equality is exactly `compare`'s (numbers and booleans differ)."""
+    if isinstance(condition, SegAll):
+        return [g for c in condition.all for g in trait_gate(c)]
+    if not isinstance(condition, TraitCondition) or "." in condition.trait:
+        return []
+    if condition.op == "eq":
+        values: Any = [condition.value]
+    elif condition.op == "in" and isinstance(condition.value, list):
+        values = condition.value
+    else:
+        return []
+    if not values or not all(isinstance(v, str) for v in values):
+        return []
+    return [[condition.trait, list(values)]]
 
 
 def _matching(events: Iterable[FactEvent], name: str, where: list[PropertyCondition]) -> list[FactEvent]:
@@ -96,10 +127,7 @@ def evaluate(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> bo
     raise TypeError(f"unknown segment condition {type(condition).__name__}")
 
 
-def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> int | None:
-    """The earliest time after `now_ms` at which a windowed count or recency could change by time alone
-    (an event leaving its window, or a future-stamped event entering it); None if none can. The durable
-    segment timer re-evaluates the person then."""
+def _change_times(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> list[int]:
     times: list[int] = []
     for c in walk(condition):
         if isinstance(c, CountCondition) and c.count.within is not None:
@@ -114,6 +142,14 @@ def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int)
                 times.append(e.timestamp_ms)
             elif leaves > now_ms:
                 times.append(leaves)
+    return times
+
+
+def next_change_ms(condition: SegmentCondition, facts: PersonFacts, now_ms: int) -> int | None:
+    """The earliest time after `now_ms` at which a windowed count or recency could change by time alone
+    (an event leaving its window, or a future-stamped event entering it); None if none can. The durable
+    segment timer re-evaluates the person then."""
+    times = _change_times(condition, facts, now_ms)
     return min(times) if times else None
 
 

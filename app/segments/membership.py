@@ -1,8 +1,8 @@
 """Segment membership as graph data, kept current by streaming evaluation and durable timers.
 
 - `Membership` evaluates people against published segments inside a caller's transaction: fixed named
-  queries read the facts (`segments/facts_people`, `segments/facts_events`), `app.segments.evaluate` answers
-  the conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
+  query `segments/facts` reads the facts (one row per person), `app.segments.evaluate` answers the
+  conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
   plus a `(:SegmentChange)` in the person's history, and windowed segments get a `(:SegmentTimer)` at the
   next moment time alone could change the answer.
 - `SegmentWriter` is the ingest hook (between person state and the journey engine): for each person in the
@@ -16,7 +16,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +33,16 @@ from app.graph.queries import query
 from app.intake.plan import BatchPlan
 from app.journeys.engine import BUCKET_MS, EngineEvent
 from app.journeys.watermark import Watermark
-from app.segments.evaluate import FactEvent, PersonFacts, evaluate, event_names, explain, fact_event, next_change_ms
+from app.segments.evaluate import (
+    FactEvent,
+    PersonFacts,
+    evaluate,
+    event_names,
+    explain,
+    fact_event,
+    needs_properties,
+    next_change_ms,
+)
 from app.segments.store import PublishedSegment, published_segments
 from graph_models.segment import Group, Identify, Track
 from graph_models.segments import ENTERED, LEFT, SEGMENT_EVENT_TYPE, Mentions, mentions
@@ -39,6 +51,25 @@ log = logging.getLogger("journeys.segments")
 SWEEP_BUCKETS = 1440
 EngineHook = Callable[[ManagedTransaction, BatchPlan, Sequence[EngineEvent]], object]
 EventsSink = Callable[[ManagedTransaction, Sequence[EngineEvent]], object]
+
+
+class _ChangeIds:
+    """SegmentChange ids: a random prefix per process and a counter (a uuid4 per change cost more than the
+    rest of the row); a forked child takes a new prefix so it never repeats its parent's ids."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.prefix = uuid.uuid4().hex
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}-{next(self.counter)}"
+
+
+_CHANGE_IDS = _ChangeIds()
+os.register_at_fork(after_in_child=_CHANGE_IDS.reset)
 
 
 @dataclass(frozen=True)
@@ -54,7 +85,7 @@ class Change:
     reason: str
 
     def row(self) -> dict[str, Any]:
-        return {"changeId": str(uuid.uuid4()), "personId": self.person_id, "segmentId": self.segment_id,
+        return {"changeId": _CHANGE_IDS.next(), "personId": self.person_id, "segmentId": self.segment_id,
                 "version": self.version, "atMs": self.at_ms, "at": iso(self.at_ms), "messageId": self.message_id,
                 "reason": self.reason}
 
@@ -98,20 +129,12 @@ class Membership:
         window), and each person's current memberships."""
         facts: dict[str, PersonFacts] = {}
         current: dict[str, set[str]] = {}
-        for r in tx.run(query("segments/facts_people"), persons=list(persons)):
-            pid = r["personId"]
-            traits = r["traits"] or {}
-            facts[pid] = PersonFacts(pid, traits, [a for a in r["accounts"] if a], [], traits.get("userId"))
-            current[pid] = {s for s in r["segments"] if s}
-        conditions = [s.definition.condition for s in segments]
-        names = sorted(event_names(conditions))
-        if names and facts:
-            seen = [mentions(c) for c in conditions]
-            since = 0 if any(m.unbounded for m in seen) else now_ms - max(m.max_window_ms for m in seen)
-            for r in tx.run(query("segments/facts_events"), persons=sorted(facts), names=names, fromMs=since):
-                facts[r["personId"]].events.append(fact_event(r.data()))
-            for f in facts.values():
-                f.events.sort(key=lambda e: e.timestamp_ms)
+        if not persons:
+            return facts, current
+        params = event_params(segments, now_ms)
+        for r in tx.run(query("segments/facts"), persons=list(persons), **params):
+            pid, person, segs = person_facts(r)
+            facts[pid], current[pid] = person, segs
         return facts, current
 
     def apply(self, tx: ManagedTransaction, wanted: Mapping[str, Sequence[PublishedSegment]],
@@ -132,23 +155,29 @@ class Membership:
             if person is None:  # merged away or erased meanwhile
                 continue
             trig = triggers[pid]
+            until = _until(person, trig.at_ms)
+            answers: dict[str, bool] = {}  # segments with the same condition are evaluated once per person
+            wakes: dict[str, int | None] = {}
             for seg in wanted[pid]:
                 out.evaluated += 1
-                cond = seg.definition.condition
-                now_in = evaluate(cond, _until(person, trig.at_ms), trig.at_ms)
+                cond, same = seg.definition.condition, _condition_key(seg)
+                if same not in answers:
+                    answers[same] = evaluate(cond, until, trig.at_ms)
+                now_in = answers[same]
                 was_in = seg.segment_id in current[pid]
                 if now_in != was_in:
                     out.changes.append(Change(pid, seg.segment_id, seg.version, ENTERED if now_in else LEFT,
                                               trig.at_ms, trig.message_id,
                                               f"{trig.reason}: {explain(cond, person, trig.at_ms)}"[:500]))
                 if timers and _windowed(seg):
-                    wake = next_change_ms(cond, person, trig.at_ms)
+                    if same not in wakes:
+                        wakes[same] = next_change_ms(cond, person, trig.at_ms)
+                    wake, key = wakes[same], timer_key(seg.segment_id, pid)
                     if wake is None:
-                        clear.append(timer_key(seg.segment_id, pid))
+                        clear.append(key)
                     else:
-                        set_rows.append({"key": timer_key(seg.segment_id, pid), "personId": pid,
-                                         "segmentId": seg.segment_id, "wakeAtMs": wake,
-                                         "wakeBucket": wake // BUCKET_MS})
+                        set_rows.append({"key": key, "personId": pid, "segmentId": seg.segment_id,
+                                         "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
         self.write(tx, out.changes)
         if clear:
             tx.run(query("segments/timer_clear"), keys=clear).consume()
@@ -177,8 +206,41 @@ def _mentions(seg: PublishedSegment) -> Mentions:
     return found
 
 
+_CONDITION_KEYS: dict[str, str] = {}
+
+
+def _condition_key(seg: PublishedSegment) -> str:
+    """The segment's condition as canonical JSON (segments may share a condition), cached by checksum."""
+    found = _CONDITION_KEYS.get(seg.checksum)
+    if found is None:
+        if len(_CONDITION_KEYS) >= 10_000:
+            _CONDITION_KEYS.clear()
+        found = _CONDITION_KEYS[seg.checksum] = json.dumps(
+            seg.definition.condition.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return found
+
+
 def _windowed(seg: PublishedSegment) -> bool:
     return _mentions(seg).windowed
+
+
+def event_params(segments: Sequence[PublishedSegment], now_ms: int) -> dict[str, Any]:
+    """The event parameters of the facts queries for `segments`: the names they count (`names`), since when
+    (`fromMs`: the largest window, or everything) and whether properties are needed (`props`)."""
+    conditions = [s.definition.condition for s in segments]
+    names = sorted(event_names(conditions))
+    seen = [mentions(c) for c in conditions]
+    since = 0 if not seen or any(m.unbounded for m in seen) else now_ms - max(m.max_window_ms for m in seen)
+    return {"names": names, "fromMs": since, "props": needs_properties(conditions)}
+
+
+def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
+    """A `facts` / `facts_scan` row as (personId, facts with events in time order, current segment ids)."""
+    pid = str(row["personId"])
+    traits = row["traits"] or {}
+    events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
+    person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
+    return pid, person, {s for s in row["segments"] or [] if s}
 
 
 def _until(facts: PersonFacts, now_ms: int) -> PersonFacts:

@@ -342,3 +342,30 @@ def test_batch_evaluation_on_a_schedule_by_the_timer_service(settings: Settings,
         assert members(graph, settings, "daily-pro") == ["u1", "u3"]
     audit = SegmentStore(graph, settings.neo4j_database, clock=clock).get("daily-pro").audit
     assert audit[0].action == "evaluate" and audit[0].principal == "timer-service"
+
+
+def test_batch_evaluation_of_a_stricter_version_removes_members_its_trait_gate_rules_out(
+        settings: Settings, graph: Driver, clock: FakeClock) -> None:
+    """The batch scan skips people a top-level trait test rules out, except current members: they leave."""
+    from app.segments.batch import SegmentEvaluator
+
+    wide = {"id": "viewers", "name": "Viewers",
+            "condition": {"all": [{"trait": "plan", "op": "in", "value": ["pro", "free"]},
+                                  {"count": {"event": "Viewed Pricing", "within": "7d"}, "op": "gte", "value": 1}]}}
+    publish_segment(graph, settings, wide, clock)
+    with harness(settings, graph, clock) as h:
+        h.send(*[ev(f"i{i}", 0, kind="identify", userId=f"u{i}", traits={"plan": plan})
+                 for i, plan in enumerate(["pro", "free", "pro", "trial"])],
+               *[ev(f"v{i}", 1, "Viewed Pricing", userId=f"u{i}") for i in range(4)])
+        assert members(graph, settings, "viewers") == ["u0", "u1", "u2"]
+    clock.advance(hours=1)
+    publish_segment(graph, settings, {**wide, "condition": {"all": [
+        {"trait": "plan", "op": "eq", "value": "pro"},
+        {"count": {"event": "Viewed Pricing", "within": "7d"}, "op": "gte", "value": 1}]}}, clock)
+    evaluator = SegmentEvaluator(graph, settings.neo4j_database, clock=clock, page=1, scan=2)
+    assert evaluator.dry_run(validate_segment({**wide, "condition": {"trait": "plan", "op": "eq",
+                                                                     "value": "pro"}})).size == 2
+    info = evaluator.evaluate("viewers")
+    assert (info.status, info.scanned, info.entered, info.left) == ("done", 4, 0, 1)
+    assert members(graph, settings, "viewers") == ["u0", "u2"]
+    assert history(graph, settings, "viewers")[-1] == ("u1", "left")

@@ -8,7 +8,16 @@ import pytest
 
 from app.journeys.engine import EngineEvent
 from app.segments.definitions import SegmentInvalid, checked_segment, lint_segment, load_segment, parse_segment
-from app.segments.evaluate import FactEvent, PersonFacts, evaluate, explain, next_change_ms
+from app.segments.evaluate import (
+    FactEvent,
+    PersonFacts,
+    evaluate,
+    explain,
+    fact_event,
+    needs_properties,
+    next_change_ms,
+    trait_gate,
+)
 from graph_models.journey import Entry, ExitCriterion
 from graph_models.segments import SegmentDefinition, is_segment_change, mentions
 
@@ -73,6 +82,22 @@ def test_next_change_is_when_the_first_counted_event_leaves_its_window() -> None
     assert not evaluate(PRICING.condition, f, NOW - 3 * DAY + 7 * DAY + 1)
     assert next_change_ms(seg({"trait": "plan", "op": "eq", "value": "pro"}).condition, f, NOW) is None
     assert "yes: plan = 'pro'" in explain(PRICING.condition, f, NOW)
+
+
+def test_what_the_facts_queries_are_given() -> None:
+    assert trait_gate(PRICING.condition) == [["plan", ["pro"]]]
+    assert trait_gate(seg({"trait": "plan", "op": "in", "value": ["pro", "team"]}).condition) == [
+        ["plan", ["pro", "team"]]]
+    for no_gate in ({"trait": "seats", "op": "eq", "value": 5}, {"trait": "a.b", "op": "eq", "value": "x"},
+                    {"trait": "plan", "op": "neq", "value": "pro"},
+                    {"any": [{"trait": "plan", "op": "eq", "value": "pro"}, {"trait": "x", "op": "exists"}]},
+                    {"not": {"trait": "plan", "op": "eq", "value": "pro"}}):
+        assert trait_gate(seg(no_gate).condition) == []
+    assert not needs_properties([PRICING.condition])
+    assert needs_properties([seg({"count": {"event": "A", "where": [{"property": "p", "op": "eq", "value": 1}]},
+                                  "op": "gte", "value": 1}).condition])
+    assert fact_event(["A", 5, '{"p": 1}']) == FactEvent("A", 5, {"p": 1})
+    assert fact_event(["A", 5, None]) == FactEvent("A", 5, {})
 
 
 def test_mentions_drive_streaming_selection() -> None:
