@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,7 @@ class DecisionSession(ResolverSession):
         self._constraints: tuple[str, ConstraintSet] | None = None
         self._placements: tuple[str, PlacementSet] | bool | None = False
         self.people: dict[str, PersonState] = {}
+        self.locked: frozenset[str] = frozenset()  # persons the transaction already locked (assume_locked)
         self.recorded: list[Recorded] = []
         self.delivery_rows: list[dict[str, Any]] = []
 
@@ -118,6 +119,11 @@ class DecisionSession(ResolverSession):
         return None if key == BUILTIN_CONSTRAINTS else f"{key}/{constraint_id}"
 
     # -- person state ----------------------------------------------------------------------------
+    def assume_locked(self, person_ids: Collection[str]) -> None:
+        """The caller bumped these persons in this transaction before reading anything about them (the
+        ingest path): `load_people` reads them without a second bump."""
+        self.locked = frozenset(person_ids)
+
     def load_people(self, person_ids: Sequence[str], at_ms: int, offer_windows: Sequence[int] = ()) -> None:
         """Lock and read the persons not read yet in this transaction."""
         missing = sorted({p for p in person_ids if p not in self.people})
@@ -125,7 +131,8 @@ class DecisionSession(ResolverSession):
             return
         _, cs = self.constraints()
         since = history_since_ms(at_ms, cs, offer_windows)
-        for r in self.tx.run(query("decisions/resolver_load_people"), persons=missing, sinceMs=since):
+        rows = [{"personId": pid, "lock": pid not in self.locked} for pid in missing]
+        for r in self.tx.run(query("decisions/resolver_load_people"), persons=rows, sinceMs=since):
             self.people[r["personId"]] = person_state(r, cs)
 
     # -- journeys --------------------------------------------------------------------------------

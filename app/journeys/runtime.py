@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -185,9 +185,11 @@ class JourneyRuntime:
         retry: Mapping[str, tuple[str, str, list[str]]] | None = AFTER_WRITE_RETRY.get()
         events = [engine_event(ev, w.personId, w.timestampMs) for ev, w in zip(plan.events, written, strict=True)]
         events += extra
-        traits, enrollments = self._load_people(tx, sorted({w.personId for w in written} |
-                                                           {e.person_id for e in extra}))
+        # The store locked (ingest/find_people) or created every person of `written` before reading them.
+        locked = {w.personId for w in written}
+        traits, enrollments = self._load_people(tx, sorted(locked | {e.person_id for e in extra}), locked)
         work = self._session(tx, traits)
+        work.locked = set(traits)
         for key, (kind, error, message_ids) in (retry or {}).items():
             work.skip.add(key)
             work.failures += [EngineFailure(key, m, kind, error) for m in message_ids]
@@ -207,17 +209,20 @@ class JourneyRuntime:
             return Effects()
         traits, enrollments = self._load_people(tx, sorted({e.person_id for e in events}))
         work = self._session(tx, traits)
+        work.locked = set(traits)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
         return self._commit_guarded(work, {})
 
-    def _load_people(self, tx: ManagedTransaction, persons: list[str]
+    def _load_people(self, tx: ManagedTransaction, persons: list[str], locked: Collection[str] = ()
                      ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Enrollment]]]:
-        """Lock the persons, then read their traits and enrollments (`engine_load_people`)."""
+        """Lock the persons (but those in `locked`: already bumped in this transaction before anything was
+        read about them), then read their traits and enrollments (`engine_load_people`)."""
         traits: dict[str, Mapping[str, Any]] = {}
         enrollments: dict[str, list[Enrollment]] = defaultdict(list)
-        for r in tx.run(query("journeys/engine_load_people"), persons=persons):
+        rows = [{"personId": pid, "lock": pid not in locked} for pid in persons]
+        for r in tx.run(query("journeys/engine_load_people"), persons=rows):
             traits[r["personId"]] = r["traits"]
             for props in r["enrollments"]:
                 en = Enrollment.from_props(props)
@@ -279,6 +284,7 @@ class JourneyRuntime:
             return 0, 0
         traits, enrollments = self._load_people(tx, sorted({r["personId"] for r in rows}))
         work = self._session(tx, traits)
+        work.locked = set(traits)
         work.only = key
         for r in rows:
             work.apply(stored_event(r["event"], r["personId"]), enrollments[r["personId"]])
@@ -393,6 +399,7 @@ class _Work:
         # them all in one round trip when it opens, instead of one read per moment (others still read lazily)
         self.expected: tuple[list[str], int] | None = None
         self.decisions: ResolverSession | None = None  # opened at the first action request
+        self.locked: set[str] = set()  # persons bumped in this transaction before anything was read about them
         self.outcomes: dict[str, ActionOutcome] = {}
         self.failures: list[EngineFailure] = []  # written by record_failures
         self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
@@ -433,6 +440,9 @@ class _Work:
         opened = self.decisions is None
         if self.decisions is None:
             self.decisions = self.rt.resolver.session(self.tx)
+            assume_locked = getattr(self.decisions, "assume_locked", None)
+            if assume_locked is not None and self.locked:
+                assume_locked(self.locked)  # no second lock bump on these persons
         try:
             preload = getattr(self.decisions, "load_people", None) if opened and self.expected else None
             if preload is not None and self.expected is not None:
