@@ -16,7 +16,6 @@ Per transaction, `DecisionSession`:
 from __future__ import annotations
 
 import json
-import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,13 +43,14 @@ from app.journeys.engine import ActionRequest
 from app.journeys.resolver import ActionOutcome, ResolverSession
 from app.metrics import DECISION_SECONDS
 from graph_models.constraints import ConstraintSet, PlacementSet
+from graph_models.ids import url_uuid5
 
 BUILTIN_CONSTRAINTS = "constraints/default@builtin"
 
 
 def decision_id(candidate_ids: Sequence[str]) -> str:
     """Deterministic (a replay of the same events gives the same decision ids)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "journeys:decision:" + "|".join(sorted(candidate_ids))))
+    return url_uuid5("journeys:decision:" + "|".join(sorted(candidate_ids)))
 
 
 def journey_candidate(r: ActionRequest) -> Candidate:
@@ -242,7 +242,7 @@ def person_state(r: Mapping[str, Any], cs: ConstraintSet) -> PersonState:
 
 def delivery_id(action_id: str) -> str:
     """Deterministic, so a replayed decision names the same delivery (and the provider sees the same key)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "journeys:delivery:" + action_id))
+    return url_uuid5("journeys:delivery:" + action_id)
 
 
 def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any], rendered: Rendered

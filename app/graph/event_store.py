@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -19,6 +18,7 @@ from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
 from app.privacy.tombstones import drop_tombstoned
+from graph_models.ids import url_uuid5
 from graph_models.ingest import IngestResult, WritePlan
 
 CONSTRAINT_RETRIES = 5
@@ -43,7 +43,7 @@ def stable_id(seed: str) -> str:
     Person and session ids then depend only on the events, so replaying the same events into an empty
     graph rebuilds the same graph, ids included (and split assignment, which hashes the person id).
     """
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"journeys:{seed}"))
+    return url_uuid5(f"journeys:{seed}")
 
 
 def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:

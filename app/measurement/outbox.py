@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from neo4j import ManagedTransaction
 
 from app.graph.queries import query
@@ -44,7 +45,7 @@ def write_records(tx: ManagedTransaction, records: Sequence[BaseRecord | Mapping
     values = [r.to_json() if isinstance(r, BaseRecord) else dict(r) for r in records]
     batch_id = str(uuid.uuid4())
     tx.run(query("measurement/write_batch"), batchId=batch_id, shard=shard_of(batch_id), createdAtMs=now_ms,
-           records=json.dumps(values, sort_keys=True, default=str, separators=(",", ":")),
+           records=orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode(),
            count=len(values)).consume()
     return batch_id
 
