@@ -43,7 +43,7 @@ from app.journeys.engine import ActionRequest
 from app.journeys.resolver import ActionOutcome, ResolverSession
 from app.metrics import DECISION_SECONDS
 from graph_models.constraints import ConstraintSet, PlacementSet
-from graph_models.ids import url_uuid5
+from graph_models.ids import sorted_json, url_uuid5
 
 BUILTIN_CONSTRAINTS = "constraints/default@builtin"
 
@@ -265,7 +265,7 @@ def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any
         "expiresAtMs": props.get("expiresAtMs") if held else None,
         # the dispatcher's minute bucket (equality-indexed): when due, or for held in-app the expiry minute
         "dueBucket": (props.get("expiresAtMs") or r.at_ms) // 60_000 if held else r.at_ms // 60_000,
-        "payload": json.dumps(payload, sort_keys=True, default=str)}}
+        "payload": sorted_json(payload, default_str=True)}}
 
 
 def rendered_props(rendered: Rendered) -> dict[str, Any]:

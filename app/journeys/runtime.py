@@ -39,6 +39,7 @@ from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolv
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
 from app.measurement.outbox import engine_records, write_records
+from graph_models.ids import sorted_json
 from graph_models.journey import CountSpec, JourneyDefinition
 from graph_models.principal import Principal
 from graph_models.segment import Group, Identify, Page, Screen, Track
@@ -661,7 +662,7 @@ class _Work:
                 {"actionId": a.action_id, "enrollmentId": a.enrollment_id, "personId": a.person_id,
                  "stepKey": step_key(a.journey_id, a.version, a.step_id), "trigger": a.trigger,
                  "props": {"actionId": a.action_id, "channel": a.channel, "template": a.template,
-                           "content": json.dumps(a.content, sort_keys=True), "priority": a.priority,
+                           "content": sorted_json(a.content), "priority": a.priority,
                            "tags": a.tags or None, "atMs": a.at_ms, "variant": a.variant,
                            "journeyId": a.journey_id, "version": a.version, "stepId": a.step_id,
                            "fallback": [f"{c}:{t}" for c, t in a.fallback] or None,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
-from graph_models.ids import url_uuid5
+from graph_models.ids import sorted_json, url_uuid5
 
 
 @pytest.mark.parametrize("name", ["", "journeys:person:userId:u1", "journeys:measurement:visit:e1|3",
                                   "journeys:delivery:é漢字", "x" * 500])
 def test_url_uuid5_is_uuid5_of_the_url_namespace(name: str) -> None:
     assert url_uuid5(name) == str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+@pytest.mark.parametrize("value", [{}, {"b": 1, "a": [1, "x", None]}, {"é": {"z": 1.5, "y": True}}, [], "text"])
+def test_sorted_json_is_json_dumps_with_sorted_keys(value: object) -> None:
+    assert sorted_json(value) == json.dumps(value, sort_keys=True)
+    assert sorted_json({"v": value, "t": object}, default_str=True) == json.dumps({"v": value, "t": object},
+                                                                                 sort_keys=True, default=str)
