@@ -24,7 +24,7 @@ from app.graph.event_store import AFTER_WRITE_RETRY, AfterWriteFailed
 from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
-from app.journeys.conditions import matches_properties
+from app.journeys.conditions import counted_events, matches_properties
 from app.journeys.engine import (
     BUCKET_MS,
     ActionRequest,
@@ -141,6 +141,7 @@ class JourneyRuntime:
         self.failure_pause_after = failure_pause_after  # open failures that pause a version (0: never)
         self.stats = EngineStats()
         self._definitions: dict[tuple[str, str], JourneyDefinition] = {}
+        self._counted: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()
 
     # -- definitions ---------------------------------------------------------------------------------
@@ -167,6 +168,16 @@ class JourneyRuntime:
         with self._lock:
             self._definitions[key] = parsed
         return parsed
+
+    def counted_events(self, key: str, checksum: str, definition: JourneyDefinition) -> set[str]:
+        """The event names a version's count conditions count (cached by version and checksum)."""
+        with self._lock:
+            cached = self._counted.get((key, checksum))
+        if cached is None:
+            cached = counted_events(definition)
+            with self._lock:
+                self._counted[(key, checksum)] = cached
+        return cached
 
     # -- one unit of engine work ---------------------------------------------------------------------
     def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]]) -> _Work:
@@ -198,6 +209,7 @@ class JourneyRuntime:
         for pid in sorted(survivors):
             work.dedupe_after_merge(enrollments[pid], plan)
         work.expect_candidates(events, enrollments)
+        work.prefetch_counts(events, enrollments)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
@@ -546,6 +558,46 @@ class _Work:
                 persons.add(ev.person_id)
         if persons and events:
             self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
+
+    def prefetch_counts(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
+        """Read in one round trip the events count conditions may count, for everyone who may evaluate one in
+        this batch: a live enrollment on a version with count conditions, or an event entering one. A guess,
+        never a rule: a count for anyone else is read when asked (`_count`)."""
+        names: set[str] = set()
+        entries = []
+        counting: set[str] = set()
+        for journey_id, version in self.versions.published:
+            key = version_key(journey_id, version)
+            if key in self.skip:
+                continue
+            try:
+                definition = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key])
+            except _RETRIED:
+                raise
+            except Exception:  # a broken version fails (and is recorded) where it is used, not here
+                continue
+            counted = self.rt.counted_events(key, self.versions.checksum[key], definition)
+            if counted:
+                names |= counted
+                counting.add(journey_id)
+                entries.append(definition.entry)
+        if not names:
+            return
+        persons = {p for p, ens in enrollments.items() if any(en.live and en.journey_id in counting for en in ens)}
+        for ev in events:
+            if ev.person_id not in persons and any(
+                    e.event is None or (e.event == ev.name and matches_properties(e.where, ev.properties))
+                    for e in entries):
+                persons.add(ev.person_id)
+        if not persons:
+            return
+        held: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {
+            (p, n): [] for p in persons for n in names}
+        for r in self.tx.run(query("journeys/engine_count_events_batch"), persons=sorted(persons),
+                             events=sorted(names)):
+            held[(r["personId"], r["event"])].append((int(r["atMs"]), json.loads(r["properties"] or "{}")))
+        for pair, rows in held.items():
+            self._events[pair] = (-_LATEST_MS, rows)
 
     def release_live_keys(self) -> None:
         """Clear `liveKey` on enrollments this unit of work ends, before any new one claims the key."""
