@@ -25,6 +25,8 @@ _MISSING = object()
 
 def get_path(data: Mapping[str, Any] | None, path: str) -> Any:
     """`a.b.c` inside nested maps; a JSON-text value (nested traits in the graph) is parsed on the way."""
+    if "." not in path and isinstance(data, Mapping):  # the common case: one key of a map
+        return data.get(path, _MISSING)
     current: Any = data
     for part in path.split("."):
         if isinstance(current, str) and current[:1] in ("{", "["):

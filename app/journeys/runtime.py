@@ -40,7 +40,7 @@ from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
 from app.measurement.outbox import engine_records, write_records
 from graph_models.ids import sorted_json
-from graph_models.journey import CountSpec, JourneyDefinition
+from graph_models.journey import CountSpec, JourneyDefinition, PropertyCondition
 from graph_models.principal import Principal
 from graph_models.segment import Group, Identify, Page, Screen, Track
 
@@ -663,9 +663,9 @@ class _Work:
             if (self.only is not None and key != self.only) or not self._concerns(journey_id, version, event,
                                                                                    enrollments):
                 continue
-            built = self._walkers.get(key)  # known not to enter on another event name: skip the guard's cost
+            built = self._walkers.get(key)  # known not to enter on this event: skip the guard's cost
             if (built is not None and key not in self.skip and built.d.entry.event is not None
-                    and built.d.entry.event != event.name):
+                    and not _may_enter(built.d.entry.event, built.d.entry.where, event)):
                 continue
             entered = self.guarded(key, event.message_id, partial(self._enter, journey_id, version, event,
                                                                   enrollments))
@@ -731,6 +731,17 @@ class _Work:
 
 
 
+
+
+def _may_enter(entry_event: str, where: list[PropertyCondition], event: EngineEvent) -> bool:
+    """False when the event cannot enter a version (another name, or its `where` fails); an error in the
+    check says True, so the guarded attempt records it against the version."""
+    if entry_event != event.name:
+        return False
+    try:
+        return matches_properties(where, event.properties)
+    except Exception:
+        return True
 
 
 def _marks(fx: Effects) -> dict[str, int]:
