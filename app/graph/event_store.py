@@ -17,7 +17,7 @@ from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
-from app.privacy.tombstones import drop_tombstoned
+from app.privacy.tombstones import event_keys, split_tombstoned
 from graph_models.ids import url_uuid5
 from graph_models.ingest import IngestResult, WritePlan
 
@@ -111,10 +111,11 @@ class EventStore:
 
     def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
                props: dict[str, dict[str, Any]] | None = None, context: Any = None) -> BatchPlan:
-        stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
-                                                 ids=[e.messageId for e in events])}
-        fresh, dups = unique_events(events, stored)
-        fresh, erased = drop_tombstoned(tx, fresh)  # events of erased people (app/privacy): dropped, counted
+        # Duplicates (already stored) and events of erased people (app/privacy: dropped, counted), one read.
+        seen = tx.run(query("ingest/find_seen"), ids=[e.messageId for e in events],
+                      tombstones=sorted({k for ev in events for k in event_keys(ev)})).single(strict=True)
+        fresh, dups = unique_events(events, set(seen["stored"]))
+        fresh, erased = split_tombstoned(fresh, set(seen["erased"]))
         if not fresh:
             return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups, tombstoned=erased))
         windows = identity_windows(fresh, self.session_gap_ms)
