@@ -68,13 +68,13 @@ def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple
     return {k: (lo - gap_ms, hi + gap_ms) for k, (lo, hi) in lo_hi.items()}
 
 
-def _identity_input(ev: AnyEvent) -> IdentityInput:
+def _identity_input(ev: AnyEvent, timestamp_ms: int) -> IdentityInput:
     return IdentityInput(
         type=ev.type,
         user_id=ev.userId,
         anonymous_id=ev.anonymousId,
         previous_id=ev.previousId if isinstance(ev, Alias) else None,
-        timestamp_ms=epoch_ms(ev.timestamp),
+        timestamp_ms=timestamp_ms,
         message_id=ev.messageId,
     )
 
@@ -92,8 +92,9 @@ class BatchPlanner:
     props: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.identity = plan_identities([_identity_input(e) for e in self.events], self.known, self.new_id)
         self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+        inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
+        self.identity = plan_identities(inputs, self.known, self.new_id)
         renamed = {m.loser: m.survivor for m in self.identity.merges}
         self._known_users = {k.person_id: k.person_user_id for k in self.known}
         self._survivor = renamed

@@ -21,3 +21,16 @@ def test_sorted_json_is_json_dumps_with_sorted_keys(value: object) -> None:
     assert sorted_json(value) == json.dumps(value, sort_keys=True)
     assert sorted_json({"v": value, "t": object}, default_str=True) == json.dumps({"v": value, "t": object},
                                                                                  sort_keys=True, default=str)
+
+
+def test_to_iso_matches_datetime_isoformat() -> None:
+    import datetime as dt
+    import random
+
+    from app.clock import to_iso
+
+    rng = random.Random(3)
+    for ms in [0, 999, 1000, 1_772_359_200_123, 3_999_999_999_999, 4_000_000_000_000, -1, 10**14,
+               *(rng.randrange(0, 4_100_000_000_000) for _ in range(20_000))]:
+        expected = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
+        assert to_iso(ms) == expected.replace("+00:00", "Z")
