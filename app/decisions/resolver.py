@@ -37,6 +37,7 @@ from app.decisions.policy import (
 )
 from app.decisions.render import RenderContext, Rendered, render
 from app.decisions.timezones import person_timezone
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.journeys.catalog import TemplateCatalog, default_catalog
 from app.journeys.engine import ActionRequest
@@ -213,13 +214,13 @@ class DecisionSession(ResolverSession):
         """Write the decisions recorded since the last flush (after their ActionRequest nodes exist)."""
         if self.recorded:
             self.tx.run(query("decisions/resolver_write_decisions"),
-                        rows=[r.decision for r in self.recorded]).consume()
+                        rows=Rows(r.decision for r in self.recorded)).consume()
             rows = [c for r in self.recorded for c in r.candidates]
             if rows:
-                self.tx.run(query("decisions/resolver_write_candidates"), rows=rows).consume()
+                self.tx.run(query("decisions/resolver_write_candidates"), rows=Rows(rows)).consume()
             self.recorded = []
         if self.delivery_rows:
-            self.tx.run(query("decisions/resolver_write_deliveries"), rows=self.delivery_rows).consume()
+            self.tx.run(query("decisions/resolver_write_deliveries"), rows=Rows(self.delivery_rows)).consume()
             pending = [r["props"]["dueBucket"] for r in self.delivery_rows if r["props"]["status"] == "pending"]
             if pending:  # a late (backfilled) delivery pulls the dispatcher's cursor back; usual ones write nothing
                 self.tx.run(query("channels/cursor_lower"), bucket=min(pending)).consume()

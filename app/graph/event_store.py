@@ -12,6 +12,7 @@ from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from app.clock import Clock, SystemClock
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
@@ -49,7 +50,7 @@ def stable_id(seed: str) -> str:
 def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:
     """Run each write statement once over its rows (`UNWIND $rows`)."""
     for name, rows in plan.ordered():
-        tx.run(query(name), rows=rows).consume()
+        tx.run(query(name), rows=Rows(rows)).consume()
 
 
 class EventStore:

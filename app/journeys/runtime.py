@@ -21,6 +21,7 @@ from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
 
 from app.clock import Clock, SystemClock
 from app.graph.event_store import AFTER_WRITE_RETRY, AfterWriteFailed
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
@@ -683,34 +684,34 @@ class _Work:
         created = [en for en in fx.enrollments.values() if en.loaded_step is None]
         updated = [en for en in fx.enrollments.values() if en.loaded_step is not None]
         if created:
-            self.tx.run(query("journeys/engine_create_enrollments"), rows=[
+            self.tx.run(query("journeys/engine_create_enrollments"), rows=Rows([
                 {"props": en.to_props(), "personId": en.person_id,
                  "versionKey": version_key(en.journey_id, en.version),
                  "stepKey": step_key(en.journey_id, en.version, en.step_id)}
                 for en in created
-            ]).consume()
+            ])).consume()
         if updated:
-            self.tx.run(query("journeys/engine_update_enrollments"), rows=[
+            self.tx.run(query("journeys/engine_update_enrollments"), rows=Rows([
                 {"props": en.to_props(), "stepKey": step_key(en.journey_id, en.version, en.step_id),
                  "moved": en.step_id != en.loaded_step}
                 for en in updated
-            ]).consume()
+            ])).consume()
         buckets = [b for en in fx.enrollments.values() if (b := en.wake_bucket) is not None]
         if buckets:
             self.tx.run(query("journeys/engine_lower_cursor"), bucket=min(buckets)).consume()
         versions = {en.enrollment_id: (en.journey_id, en.version) for en in fx.enrollments.values()}
         if fx.visits:
-            self.tx.run(query("journeys/engine_write_visits"), rows=[
+            self.tx.run(query("journeys/engine_write_visits"), rows=Rows([
                 {"enrollmentId": v.enrollment_id, "stepKey": step_key(*versions[v.enrollment_id], v.step_id),
                  "seq": v.seq, "atMs": v.at_ms, "path": v.path, "trigger": v.trigger, "detail": v.detail}
                 for v in fx.visits
-            ]).consume()
+            ])).consume()
         if fx.entered_by:
-            self.tx.run(query("journeys/engine_write_entries"), rows=[
+            self.tx.run(query("journeys/engine_write_entries"), rows=Rows([
                 {"enrollmentId": e, "messageId": m} for e, m in fx.entered_by
-            ]).consume()
+            ])).consume()
         if fx.actions:
-            self.tx.run(query("journeys/engine_write_actions"), rows=[
+            self.tx.run(query("journeys/engine_write_actions"), rows=Rows([
                 {"actionId": a.action_id, "enrollmentId": a.enrollment_id, "personId": a.person_id,
                  "stepKey": step_key(a.journey_id, a.version, a.step_id), "trigger": a.trigger,
                  "props": {"actionId": a.action_id, "channel": a.channel, "template": a.template,
@@ -721,7 +722,7 @@ class _Work:
                            "transactional": a.transactional, "score": a.score, "kind": "journey",
                            **_outcome_props(outcomes.get(a.action_id))}}
                 for a in fx.actions
-            ]).consume()
+            ])).consume()
             if self.decisions is not None:
                 self.decisions.flush()
         write_records(self.tx, engine_records(fx, outcomes), self.rt.clock.now_ms())  # measurement outbox

@@ -34,3 +34,23 @@ def test_to_iso_matches_datetime_isoformat() -> None:
                *(rng.randrange(0, 4_100_000_000_000) for _ in range(20_000))]:
         expected = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
         assert to_iso(ms) == expected.replace("+00:00", "Z")
+
+
+def test_rows_and_text_pack_like_a_list_and_a_str_but_print_short() -> None:
+    from neo4j._codec.packstream.v1 import Packer  # the driver's packer (the Rust one when installed)
+
+    from app.graph.params import Rows, Text
+
+    def packed(value: object) -> bytes:
+        buffer = bytearray()
+
+        class Stream:
+            def write(self, data: bytes) -> None:
+                buffer.extend(data)
+
+        Packer(Stream()).pack(value)  # type: ignore[no-untyped-call]
+        return bytes(buffer)
+
+    rows = [{"a": 1, "b": "x", "c": [1.5, None]}] * 3
+    assert packed({"rows": Rows(rows), "t": Text("hello")}) == packed({"rows": rows, "t": "hello"})
+    assert repr({"rows": Rows(rows), "t": Text("hello")}) == "{'rows': <3 rows>, 't': <5 characters>}"
