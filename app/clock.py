@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from typing import Protocol
 
 
@@ -36,6 +37,22 @@ class FakeClock:
             return self._now
 
 
+_MINUTES: dict[int, str] = {}  # epoch minute -> 'YYYY-MM-DDTHH:MM:' (ingest formats thousands per batch)
+_FAST_UNTIL_MS = 4_000_000_000_000  # year 2096: below it the float path below gives exactly these digits
+
+
 def to_iso(ms: int) -> str:
-    """Epoch milliseconds as an ISO-8601 UTC string with millisecond precision."""
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Epoch milliseconds as an ISO-8601 UTC string with millisecond precision (`2026-03-01T10:00:00.000Z`)."""
+    minute, rest = divmod(ms, 60_000)
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        if not 0 <= ms < _FAST_UNTIL_MS:
+            return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z")
+        t = time.gmtime(minute * 60)
+        prefix = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:"
+        if len(_MINUTES) >= 4096:
+            _MINUTES.clear()
+        _MINUTES[minute] = prefix
+    seconds, millis = divmod(rest, 1000)
+    return f"{prefix}{seconds:02d}.{millis:03d}Z"

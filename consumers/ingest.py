@@ -137,6 +137,9 @@ class IngestConsumer:
         self._consumer = Consumer(config.kafka_config())
         self._progress = ProgressTracker()
         self._progress_writer = ProgressWriter(store.driver, store.database, config.group_id, config.topic)
+        # Progress marks are written by one background thread, in order, after their batch committed: the next
+        # batch does not wait for that small transaction (a crash before it lands only holds timers longer).
+        self._progress_out = ThreadPoolExecutor(max_workers=1, thread_name_prefix="progress")
         self._partitions: int | None = None
         self._last_idle: tuple[int, tuple[int, ...]] | None = None
         self._consumer.subscribe([config.topic], on_assign=self._on_rebalance, on_revoke=self._on_rebalance,
@@ -164,7 +167,9 @@ class IngestConsumer:
                 self.close()
 
     def close(self) -> None:
-        """Leave the group and flush the dead-letter producer; safe to call twice."""
+        """Write the progress marks still queued, leave the group and flush the dead-letter producer; safe to
+        call twice."""
+        self._progress_out.shutdown(wait=True)
         with contextlib.suppress(KafkaException, RuntimeError):
             self._consumer.close()
         self.dlq.close()
@@ -417,11 +422,18 @@ class IngestConsumer:
             partitions = self._partition_count()
             if partitions is None:
                 return
-            self._progress_writer.write(partitions, self._progress.rows(self._progress_writer.feed, batch, idle,
-                                                                        polled_at), self.clock.now_ms())
+            rows = self._progress.rows(self._progress_writer.feed, batch, idle, polled_at)
+            self._progress_out.submit(self._write_progress, partitions, rows, self.clock.now_ms())
             if idle:
                 self._last_idle = (polled_at, idle)
         except Exception as exc:  # never stop ingest for the watermark: timers just hold a little longer
+            log.warning("recording consumer progress failed: %s: %s", type(exc).__name__, exc)
+
+    def _write_progress(self, partitions: int, rows: list[dict[str, Any]], now_ms: int) -> None:
+        """The progress thread's work: one small transaction; a failure only holds timers longer."""
+        try:
+            self._progress_writer.write(partitions, rows, now_ms)
+        except Exception as exc:
             log.warning("recording consumer progress failed: %s: %s", type(exc).__name__, exc)
 
     def _commit(self, messages: list[Message]) -> None:

@@ -11,12 +11,14 @@ Row = dict[str, Any]
 # Write statements in the order they run inside one transaction.
 WRITE_ORDER = (
     "ingest/merge_persons",
-    "ingest/upsert_persons",
+    "ingest/create_persons",
+    "ingest/update_persons",
     "ingest/link_identities",
     "ingest/apply_traits",
     "ingest/upsert_accounts",
     "ingest/merge_sessions",
-    "ingest/upsert_sessions",
+    "ingest/create_sessions",
+    "ingest/update_sessions",
     "ingest/create_events",
 )
 

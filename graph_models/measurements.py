@@ -8,10 +8,11 @@ stream is at-least-once) drops the second by it. Fields not known for a kind are
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from graph_models.ids import url_uuid5
 
 SCHEMA = "journeys.measurement/v1"
 Kind = Literal["entry", "visit", "decision", "delivery_attempt", "delivery_outcome"]
@@ -20,7 +21,7 @@ KINDS: tuple[str, ...] = ("entry", "visit", "decision", "delivery_attempt", "del
 
 def record_id(kind: str, *parts: object) -> str:
     """A stable id for one record (the same fact always gets the same id)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"journeys:measurement:{kind}:" + "|".join(map(str, parts))))
+    return url_uuid5(f"journeys:measurement:{kind}:" + "|".join(map(str, parts)))
 
 
 class BaseRecord(BaseModel):

@@ -16,9 +16,8 @@ Per transaction, `DecisionSession`:
 from __future__ import annotations
 
 import json
-import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,19 +37,21 @@ from app.decisions.policy import (
 )
 from app.decisions.render import RenderContext, Rendered, render
 from app.decisions.timezones import person_timezone
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.journeys.catalog import TemplateCatalog, default_catalog
 from app.journeys.engine import ActionRequest
 from app.journeys.resolver import ActionOutcome, ResolverSession
 from app.metrics import DECISION_SECONDS
 from graph_models.constraints import ConstraintSet, PlacementSet
+from graph_models.ids import sorted_json, url_uuid5
 
 BUILTIN_CONSTRAINTS = "constraints/default@builtin"
 
 
 def decision_id(candidate_ids: Sequence[str]) -> str:
     """Deterministic (a replay of the same events gives the same decision ids)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "journeys:decision:" + "|".join(sorted(candidate_ids))))
+    return url_uuid5("journeys:decision:" + "|".join(sorted(candidate_ids)))
 
 
 def journey_candidate(r: ActionRequest) -> Candidate:
@@ -99,6 +100,7 @@ class DecisionSession(ResolverSession):
         self._constraints: tuple[str, ConstraintSet] | None = None
         self._placements: tuple[str, PlacementSet] | bool | None = False
         self.people: dict[str, PersonState] = {}
+        self.locked: frozenset[str] = frozenset()  # persons the transaction already locked (assume_locked)
         self.recorded: list[Recorded] = []
         self.delivery_rows: list[dict[str, Any]] = []
 
@@ -129,6 +131,11 @@ class DecisionSession(ResolverSession):
         return None if key == BUILTIN_CONSTRAINTS else f"{key}/{constraint_id}"
 
     # -- person state ----------------------------------------------------------------------------
+    def assume_locked(self, person_ids: Collection[str]) -> None:
+        """The caller bumped these persons in this transaction before reading anything about them (the
+        ingest path): `load_people` reads them without a second bump."""
+        self.locked = frozenset(person_ids)
+
     def load_people(self, person_ids: Sequence[str], at_ms: int, offer_windows: Sequence[int] = ()) -> None:
         """Lock and read the persons not read yet in this transaction."""
         missing = sorted({p for p in person_ids if p not in self.people})
@@ -136,7 +143,8 @@ class DecisionSession(ResolverSession):
             return
         _, cs = self.constraints()
         since = history_since_ms(at_ms, cs, offer_windows)
-        for r in self.tx.run(query("decisions/resolver_load_people"), persons=missing, sinceMs=since):
+        rows = [{"personId": pid, "lock": pid not in self.locked} for pid in missing]
+        for r in self.tx.run(query("decisions/resolver_load_people"), persons=rows, sinceMs=since):
             self.people[r["personId"]] = person_state(r, cs)
 
     # -- journeys --------------------------------------------------------------------------------
@@ -217,13 +225,13 @@ class DecisionSession(ResolverSession):
         """Write the decisions recorded since the last flush (after their ActionRequest nodes exist)."""
         if self.recorded:
             self.tx.run(query("decisions/resolver_write_decisions"),
-                        rows=[r.decision for r in self.recorded]).consume()
+                        rows=Rows(r.decision for r in self.recorded)).consume()
             rows = [c for r in self.recorded for c in r.candidates]
             if rows:
-                self.tx.run(query("decisions/resolver_write_candidates"), rows=rows).consume()
+                self.tx.run(query("decisions/resolver_write_candidates"), rows=Rows(rows)).consume()
             self.recorded = []
         if self.delivery_rows:
-            self.tx.run(query("decisions/resolver_write_deliveries"), rows=self.delivery_rows).consume()
+            self.tx.run(query("decisions/resolver_write_deliveries"), rows=Rows(self.delivery_rows)).consume()
             pending = [r["props"]["dueBucket"] for r in self.delivery_rows if r["props"]["status"] == "pending"]
             if pending:  # a late (backfilled) delivery pulls the dispatcher's cursor back; usual ones write nothing
                 self.tx.run(query("channels/cursor_lower"), bucket=min(pending)).consume()
@@ -246,7 +254,7 @@ def person_state(r: Mapping[str, Any], cs: ConstraintSet) -> PersonState:
 
 def delivery_id(action_id: str) -> str:
     """Deterministic, so a replayed decision names the same delivery (and the provider sees the same key)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "journeys:delivery:" + action_id))
+    return url_uuid5("journeys:delivery:" + action_id)
 
 
 def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any], rendered: Rendered
@@ -269,7 +277,7 @@ def delivery_row(r: ActionRequest, v: Verdict, did: str, props: Mapping[str, Any
         "expiresAtMs": props.get("expiresAtMs") if held else None,
         # the dispatcher's minute bucket (equality-indexed): when due, or for held in-app the expiry minute
         "dueBucket": (props.get("expiresAtMs") or r.at_ms) // 60_000 if held else r.at_ms // 60_000,
-        "payload": json.dumps(payload, sort_keys=True, default=str)}}
+        "payload": sorted_json(payload, default_str=True)}}
 
 
 def rendered_props(rendered: Rendered) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -13,12 +12,14 @@ from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from app.clock import Clock, SystemClock
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
 from app.intake.sessions import SessionSpan
-from app.privacy.tombstones import drop_tombstoned
+from app.privacy.tombstones import event_keys, split_tombstoned
+from graph_models.ids import url_uuid5
 from graph_models.ingest import IngestResult, WritePlan
 
 CONSTRAINT_RETRIES = 5
@@ -43,13 +44,13 @@ def stable_id(seed: str) -> str:
     Person and session ids then depend only on the events, so replaying the same events into an empty
     graph rebuilds the same graph, ids included (and split assignment, which hashes the person id).
     """
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"journeys:{seed}"))
+    return url_uuid5(f"journeys:{seed}")
 
 
 def apply_plan(tx: ManagedTransaction, plan: WritePlan) -> None:
     """Run each write statement once over its rows (`UNWIND $rows`)."""
     for name, rows in plan.ordered():
-        tx.run(query(name), rows=rows).consume()
+        tx.run(query(name), rows=Rows(rows)).consume()
 
 
 class EventStore:
@@ -111,10 +112,11 @@ class EventStore:
 
     def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
                props: dict[str, dict[str, Any]] | None = None, context: Any = None) -> BatchPlan:
-        stored = {r["messageId"] for r in tx.run(query("ingest/find_existing_messages"),
-                                                 ids=[e.messageId for e in events])}
-        fresh, dups = unique_events(events, stored)
-        fresh, erased = drop_tombstoned(tx, fresh)  # events of erased people (app/privacy): dropped, counted
+        # Duplicates (already stored) and events of erased people (app/privacy: dropped, counted), one read.
+        seen = tx.run(query("ingest/find_seen"), ids=[e.messageId for e in events],
+                      tombstones=sorted({k for ev in events for k in event_keys(ev)})).single(strict=True)
+        fresh, dups = unique_events(events, set(seen["stored"]))
+        fresh, erased = split_tombstoned(fresh, set(seen["erased"]))
         if not fresh:
             return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups, tombstoned=erased))
         windows = identity_windows(fresh, self.session_gap_ms)

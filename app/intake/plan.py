@@ -68,13 +68,13 @@ def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple
     return {k: (lo - gap_ms, hi + gap_ms) for k, (lo, hi) in lo_hi.items()}
 
 
-def _identity_input(ev: AnyEvent) -> IdentityInput:
+def _identity_input(ev: AnyEvent, timestamp_ms: int) -> IdentityInput:
     return IdentityInput(
         type=ev.type,
         user_id=ev.userId,
         anonymous_id=ev.anonymousId,
         previous_id=ev.previousId if isinstance(ev, Alias) else None,
-        timestamp_ms=epoch_ms(ev.timestamp),
+        timestamp_ms=timestamp_ms,
         message_id=ev.messageId,
     )
 
@@ -92,9 +92,11 @@ class BatchPlanner:
     props: dict[str, dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.identity = plan_identities([_identity_input(e) for e in self.events], self.known, self.new_id)
         self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+        inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
+        self.identity = plan_identities(inputs, self.known, self.new_id)
         renamed = {m.loser: m.survivor for m in self.identity.merges}
+        self._known_users = {k.person_id: k.person_user_id for k in self.known}
         self._survivor = renamed
 
     def final(self, pid: str) -> str:
@@ -115,7 +117,10 @@ class BatchPlanner:
              "reason": m.reason}
             for m in ident.merges
         ])
-        writes.add("ingest/upsert_persons", self._person_rows())
+        persons = self._person_rows()
+        writes.add("ingest/create_persons", [r for r in persons if r["personId"] in ident.new_persons])
+        writes.add("ingest/update_persons", [self._known_person_row(r) for r in persons
+                                             if r["personId"] not in ident.new_persons])
         first_seen = {pid: ts for pid, ts in reversed(list(zip(ident.event_person, self.stamps, strict=True)))}
         writes.add("ingest/link_identities", [
             {"key": key, "kind": kind, "value": value, "personId": pid, "atMs": first_seen.get(pid, self.now_ms)}
@@ -130,12 +135,13 @@ class BatchPlanner:
         ])
         writes.add("ingest/merge_sessions", [{"gone": g, "keep": k} for g, k in sessions.merges])
         known_sessions = {s.session_id for s in spans}
-        writes.add("ingest/upsert_sessions", [
-            {"sessionId": u.session_id, "personId": u.person_id, "new": u.session_id not in known_sessions,
-             "startMs": u.start_ms, "endMs": u.end_ms,
+        session_rows = [
+            {"sessionId": u.session_id, "personId": u.person_id, "startMs": u.start_ms, "endMs": u.end_ms,
              "startedAt": to_iso(u.start_ms), "endedAt": to_iso(u.end_ms), "eventCount": u.event_count}
             for u in sessions.upserts
-        ])
+        ]
+        writes.add("ingest/create_sessions", [r for r in session_rows if r["sessionId"] not in known_sessions])
+        writes.add("ingest/update_sessions", [r for r in session_rows if r["sessionId"] in known_sessions])
         writes.add("ingest/create_events", [
             {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": self._props(ev)}
             for ev, pid, sid in zip(self.events, ident.event_person, sessions.event_session, strict=True)
@@ -173,6 +179,13 @@ class BatchPlanner:
              "nowMs": self.now_ms, **({"tz": zones[pid][0], "tzMs": zones[pid][1]} if pid in zones else {})}
             for pid in sorted(first)
         ]
+
+    def _known_person_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An update row for a person read from the graph: `userId` only if the person had none (read with
+        its identities), so a value it already holds is not written again."""
+        if row["userId"] is not None and self._known_users.get(row["personId"]) is not None:
+            row = {**row, "userId": None}
+        return {k: v for k, v in row.items() if k != "nowMs"}
 
     def _trait_rows(self) -> list[dict[str, Any]]:
         merged: dict[str, dict[str, Any]] = {}

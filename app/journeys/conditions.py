@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from graph_models.journey import (
     AllOf,
     AnyOf,
@@ -23,6 +25,8 @@ _MISSING = object()
 
 def get_path(data: Mapping[str, Any] | None, path: str) -> Any:
     """`a.b.c` inside nested maps; a JSON-text value (nested traits in the graph) is parsed on the way."""
+    if "." not in path and isinstance(data, Mapping):  # the common case: one key of a map
+        return data.get(path, _MISSING)
     current: Any = data
     for part in path.split("."):
         if isinstance(current, str) and current[:1] in ("{", "["):
@@ -110,3 +114,16 @@ def evaluate(condition: Condition, ctx: EvalContext) -> bool:
     if isinstance(condition, NotOf):
         return not evaluate(condition.not_, ctx)
     raise TypeError(f"unknown condition {type(condition).__name__}")
+
+
+def counted_events(node: object) -> set[str]:
+    """The event names every count condition inside `node` (a journey definition, a step, ...) counts."""
+    if isinstance(node, CountSpec):
+        return {node.event}
+    if isinstance(node, BaseModel):
+        return set().union(*(counted_events(getattr(node, name)) for name in type(node).model_fields))
+    if isinstance(node, list | tuple):
+        return set().union(*(counted_events(x) for x in node))
+    if isinstance(node, dict):
+        return set().union(*(counted_events(x) for x in node.values()))
+    return set()

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.journeys.conditions import EvalContext, evaluate, get_path, matches_properties
+from graph_models.ids import sorted_json
 from graph_models.journey import (
     ActionStep,
     BranchStep,
@@ -80,7 +81,7 @@ class Enrollment:
             "enrollmentId": self.enrollment_id, "journeyId": self.journey_id, "version": self.version,
             "personId": self.person_id, "status": self.status, "stepId": self.step_id,
             "enteredAtMs": self.entered_at_ms, "entryMessageId": self.entry_message_id,
-            "entryProperties": json.dumps(self.entry_properties, sort_keys=True, default=str),
+            "entryProperties": sorted_json(self.entry_properties, default_str=True),
             "dueAtMs": self.due_at_ms, "expiresAtMs": self.expires_at_ms, "wakeAtMs": self.wake_at_ms,
             "wakeBucket": self.wake_bucket,
             "waitingSinceMs": self.waiting_since_ms, "variant": self.variant, "exitReason": self.exit_reason,

@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -21,10 +21,11 @@ from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired
 
 from app.clock import Clock, SystemClock
 from app.graph.event_store import AFTER_WRITE_RETRY, AfterWriteFailed
+from app.graph.params import Rows
 from app.graph.queries import query
 from app.intake.normalize import AnyEvent
 from app.intake.plan import BatchPlan
-from app.journeys.conditions import matches_properties
+from app.journeys.conditions import counted_events, matches_properties
 from app.journeys.engine import (
     BUCKET_MS,
     ActionRequest,
@@ -39,7 +40,8 @@ from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolv
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
 from app.measurement.outbox import engine_records, write_records
-from graph_models.journey import CountSpec, JourneyDefinition
+from graph_models.ids import sorted_json
+from graph_models.journey import CountSpec, JourneyDefinition, PropertyCondition
 from graph_models.principal import Principal
 from graph_models.segment import Group, Identify, Page, Screen, Track
 
@@ -140,6 +142,7 @@ class JourneyRuntime:
         self.failure_pause_after = failure_pause_after  # open failures that pause a version (0: never)
         self.stats = EngineStats()
         self._definitions: dict[tuple[str, str], JourneyDefinition] = {}
+        self._counted: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()
 
     # -- definitions ---------------------------------------------------------------------------------
@@ -167,6 +170,16 @@ class JourneyRuntime:
             self._definitions[key] = parsed
         return parsed
 
+    def counted_events(self, key: str, checksum: str, definition: JourneyDefinition) -> set[str]:
+        """The event names a version's count conditions count (cached by version and checksum)."""
+        with self._lock:
+            cached = self._counted.get((key, checksum))
+        if cached is None:
+            cached = counted_events(definition)
+            with self._lock:
+                self._counted[(key, checksum)] = cached
+        return cached
+
     # -- one unit of engine work ---------------------------------------------------------------------
     def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]]) -> _Work:
         return _Work(self, tx, self._versions(tx), traits)
@@ -185,9 +198,11 @@ class JourneyRuntime:
         retry: Mapping[str, tuple[str, str, list[str]]] | None = AFTER_WRITE_RETRY.get()
         events = [engine_event(ev, w.personId, w.timestampMs) for ev, w in zip(plan.events, written, strict=True)]
         events += extra
-        traits, enrollments = self._load_people(tx, sorted({w.personId for w in written} |
-                                                           {e.person_id for e in extra}))
+        # The store locked (ingest/find_people) or created every person of `written` before reading them.
+        locked = {w.personId for w in written}
+        traits, enrollments = self._load_people(tx, sorted(locked | {e.person_id for e in extra}), locked)
         work = self._session(tx, traits)
+        work.locked = set(traits)
         for key, (kind, error, message_ids) in (retry or {}).items():
             work.skip.add(key)
             work.failures += [EngineFailure(key, m, kind, error) for m in message_ids]
@@ -195,6 +210,7 @@ class JourneyRuntime:
         for pid in sorted(survivors):
             work.dedupe_after_merge(enrollments[pid], plan)
         work.expect_candidates(events, enrollments)
+        work.prefetch_counts(events, enrollments)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
@@ -207,17 +223,20 @@ class JourneyRuntime:
             return Effects()
         traits, enrollments = self._load_people(tx, sorted({e.person_id for e in events}))
         work = self._session(tx, traits)
+        work.locked = set(traits)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
         return self._commit_guarded(work, {})
 
-    def _load_people(self, tx: ManagedTransaction, persons: list[str]
+    def _load_people(self, tx: ManagedTransaction, persons: list[str], locked: Collection[str] = ()
                      ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Enrollment]]]:
-        """Lock the persons, then read their traits and enrollments (`engine_load_people`)."""
+        """Lock the persons (but those in `locked`: already bumped in this transaction before anything was
+        read about them), then read their traits and enrollments (`engine_load_people`)."""
         traits: dict[str, Mapping[str, Any]] = {}
         enrollments: dict[str, list[Enrollment]] = defaultdict(list)
-        for r in tx.run(query("journeys/engine_load_people"), persons=persons):
+        rows = [{"personId": pid, "lock": pid not in locked} for pid in persons]
+        for r in tx.run(query("journeys/engine_load_people"), persons=rows):
             traits[r["personId"]] = r["traits"]
             for props in r["enrollments"]:
                 en = Enrollment.from_props(props)
@@ -279,6 +298,7 @@ class JourneyRuntime:
             return 0, 0
         traits, enrollments = self._load_people(tx, sorted({r["personId"] for r in rows}))
         work = self._session(tx, traits)
+        work.locked = set(traits)
         work.only = key
         for r in rows:
             work.apply(stored_event(r["event"], r["personId"]), enrollments[r["personId"]])
@@ -393,6 +413,7 @@ class _Work:
         # them all in one round trip when it opens, instead of one read per moment (others still read lazily)
         self.expected: tuple[list[str], int] | None = None
         self.decisions: ResolverSession | None = None  # opened at the first action request
+        self.locked: set[str] = set()  # persons bumped in this transaction before anything was read about them
         self.outcomes: dict[str, ActionOutcome] = {}
         self.failures: list[EngineFailure] = []  # written by record_failures
         self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
@@ -433,6 +454,9 @@ class _Work:
         opened = self.decisions is None
         if self.decisions is None:
             self.decisions = self.rt.resolver.session(self.tx)
+            assume_locked = getattr(self.decisions, "assume_locked", None)
+            if assume_locked is not None and self.locked:
+                assume_locked(self.locked)  # no second lock bump on these persons
         try:
             preload = getattr(self.decisions, "load_people", None) if opened and self.expected else None
             if preload is not None and self.expected is not None:
@@ -536,6 +560,46 @@ class _Work:
         if persons and events:
             self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
 
+    def prefetch_counts(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
+        """Read in one round trip the events count conditions may count, for everyone who may evaluate one in
+        this batch: a live enrollment on a version with count conditions, or an event entering one. A guess,
+        never a rule: a count for anyone else is read when asked (`_count`)."""
+        names: set[str] = set()
+        entries = []
+        counting: set[str] = set()
+        for journey_id, version in self.versions.published:
+            key = version_key(journey_id, version)
+            if key in self.skip:
+                continue
+            try:
+                definition = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key])
+            except _RETRIED:
+                raise
+            except Exception:  # a broken version fails (and is recorded) where it is used, not here
+                continue
+            counted = self.rt.counted_events(key, self.versions.checksum[key], definition)
+            if counted:
+                names |= counted
+                counting.add(journey_id)
+                entries.append(definition.entry)
+        if not names:
+            return
+        persons = {p for p, ens in enrollments.items() if any(en.live and en.journey_id in counting for en in ens)}
+        for ev in events:
+            if ev.person_id not in persons and any(
+                    e.event is None or (e.event == ev.name and matches_properties(e.where, ev.properties))
+                    for e in entries):
+                persons.add(ev.person_id)
+        if not persons:
+            return
+        held: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {
+            (p, n): [] for p in persons for n in names}
+        for r in self.tx.run(query("journeys/engine_count_events_batch"), persons=sorted(persons),
+                             events=sorted(names)):
+            held[(r["personId"], r["event"])].append((int(r["atMs"]), json.loads(r["properties"] or "{}")))
+        for pair, rows in held.items():
+            self._events[pair] = (-_LATEST_MS, rows)
+
     def release_live_keys(self) -> None:
         """Clear `liveKey` on enrollments this unit of work ends, before any new one claims the key."""
         ended = [en.enrollment_id for en in self.effects.enrollments.values()
@@ -600,9 +664,9 @@ class _Work:
             if (self.only is not None and key != self.only) or not self._concerns(journey_id, version, event,
                                                                                    enrollments):
                 continue
-            built = self._walkers.get(key)  # known not to enter on another event name: skip the guard's cost
+            built = self._walkers.get(key)  # known not to enter on this event: skip the guard's cost
             if (built is not None and key not in self.skip and built.d.entry.event is not None
-                    and built.d.entry.event != event.name):
+                    and not _may_enter(built.d.entry.event, built.d.entry.where, event)):
                 continue
             entered = self.guarded(key, event.message_id, partial(self._enter, journey_id, version, event,
                                                                   enrollments))
@@ -620,45 +684,45 @@ class _Work:
         created = [en for en in fx.enrollments.values() if en.loaded_step is None]
         updated = [en for en in fx.enrollments.values() if en.loaded_step is not None]
         if created:
-            self.tx.run(query("journeys/engine_create_enrollments"), rows=[
+            self.tx.run(query("journeys/engine_create_enrollments"), rows=Rows([
                 {"props": en.to_props(), "personId": en.person_id,
                  "versionKey": version_key(en.journey_id, en.version),
                  "stepKey": step_key(en.journey_id, en.version, en.step_id)}
                 for en in created
-            ]).consume()
+            ])).consume()
         if updated:
-            self.tx.run(query("journeys/engine_update_enrollments"), rows=[
+            self.tx.run(query("journeys/engine_update_enrollments"), rows=Rows([
                 {"props": en.to_props(), "stepKey": step_key(en.journey_id, en.version, en.step_id),
                  "moved": en.step_id != en.loaded_step}
                 for en in updated
-            ]).consume()
+            ])).consume()
         buckets = [b for en in fx.enrollments.values() if (b := en.wake_bucket) is not None]
         if buckets:
             self.tx.run(query("journeys/engine_lower_cursor"), bucket=min(buckets)).consume()
         versions = {en.enrollment_id: (en.journey_id, en.version) for en in fx.enrollments.values()}
         if fx.visits:
-            self.tx.run(query("journeys/engine_write_visits"), rows=[
+            self.tx.run(query("journeys/engine_write_visits"), rows=Rows([
                 {"enrollmentId": v.enrollment_id, "stepKey": step_key(*versions[v.enrollment_id], v.step_id),
                  "seq": v.seq, "atMs": v.at_ms, "path": v.path, "trigger": v.trigger, "detail": v.detail}
                 for v in fx.visits
-            ]).consume()
+            ])).consume()
         if fx.entered_by:
-            self.tx.run(query("journeys/engine_write_entries"), rows=[
+            self.tx.run(query("journeys/engine_write_entries"), rows=Rows([
                 {"enrollmentId": e, "messageId": m} for e, m in fx.entered_by
-            ]).consume()
+            ])).consume()
         if fx.actions:
-            self.tx.run(query("journeys/engine_write_actions"), rows=[
+            self.tx.run(query("journeys/engine_write_actions"), rows=Rows([
                 {"actionId": a.action_id, "enrollmentId": a.enrollment_id, "personId": a.person_id,
                  "stepKey": step_key(a.journey_id, a.version, a.step_id), "trigger": a.trigger,
                  "props": {"actionId": a.action_id, "channel": a.channel, "template": a.template,
-                           "content": json.dumps(a.content, sort_keys=True), "priority": a.priority,
+                           "content": sorted_json(a.content), "priority": a.priority,
                            "tags": a.tags or None, "atMs": a.at_ms, "variant": a.variant,
                            "journeyId": a.journey_id, "version": a.version, "stepId": a.step_id,
                            "fallback": [f"{c}:{t}" for c, t in a.fallback] or None,
                            "transactional": a.transactional, "score": a.score, "kind": "journey",
                            **_outcome_props(outcomes.get(a.action_id))}}
                 for a in fx.actions
-            ]).consume()
+            ])).consume()
             if self.decisions is not None:
                 self.decisions.flush()
         write_records(self.tx, engine_records(fx, outcomes), self.rt.clock.now_ms())  # measurement outbox
@@ -668,6 +732,17 @@ class _Work:
 
 
 
+
+
+def _may_enter(entry_event: str, where: list[PropertyCondition], event: EngineEvent) -> bool:
+    """False when the event cannot enter a version (another name, or its `where` fails); an error in the
+    check says True, so the guarded attempt records it against the version."""
+    if entry_event != event.name:
+        return False
+    try:
+        return matches_properties(where, event.properties)
+    except Exception:
+        return True
 
 
 def _marks(fx: Effects) -> dict[str, int]:

@@ -15,8 +15,10 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from neo4j import ManagedTransaction
 
+from app.graph.params import Text
 from app.graph.queries import query
 from app.journeys.engine import Effects
 from app.journeys.resolver import ActionOutcome
@@ -43,9 +45,9 @@ def write_records(tx: ManagedTransaction, records: Sequence[BaseRecord | Mapping
         return None
     values = [r.to_json() if isinstance(r, BaseRecord) else dict(r) for r in records]
     batch_id = str(uuid.uuid4())
+    text = Text(orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode())
     tx.run(query("measurement/write_batch"), batchId=batch_id, shard=shard_of(batch_id), createdAtMs=now_ms,
-           records=json.dumps(values, sort_keys=True, default=str, separators=(",", ":")),
-           count=len(values)).consume()
+           records=text, count=len(values)).consume()
     return batch_id
 
 

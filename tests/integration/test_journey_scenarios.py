@@ -195,3 +195,24 @@ def test_a_paused_journey_holds_its_people_without_blocking_other_timers(setting
         store.publish("welcome-series", welcome, APPROVER)  # resume
         h.engine.fire_due(limit=2, now_ms=clock.now_ms())
         assert all(e["step"] != "wait_1d" for e in h.enrollments("welcome-series"))
+
+
+def test_count_branch_at_ingest_counts_earlier_and_same_batch_events(settings: Settings, graph: Driver,
+                                                                     clock: FakeClock) -> None:
+    """A count condition evaluated on the ingest path (read once per batch for the people who may need it)
+    counts the person's events from earlier batches and from the batch itself, and no one else's."""
+    from app.journeys.loader import example_paths, load_definition
+    from graph_models.journey import JourneyDefinition
+
+    base = load_definition(next(p for p in example_paths() if p.stem == "welcome_series"))
+    data = base.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data["id"], data["entry"]["event"], data["start"] = "count-at-ingest", "Go", "which_onboarding"
+    data["steps"] = [s for s in data["steps"] if s["id"] not in ("welcome", "wait_1d")]
+    publish(graph, settings, JourneyDefinition.model_validate(data), clock)
+    with harness(settings, graph, clock) as h:
+        h.send(ev("c1", 0, "Project Created", userId="builder"))
+        h.send(ev("c2", 5, "Project Created", userId="same-batch"), ev("c3", 10, "Go", userId="same-batch"),
+               ev("c4", 10, "Go", userId="builder"), ev("c5", 10, "Go", userId="idle"))
+        templates = {a["userId"]: a["template"] for a in h.actions()}
+    assert templates == {"builder": "onboarding_project_email", "same-batch": "onboarding_project_email",
+                         "idle": "getting_started_email"}

@@ -185,3 +185,12 @@ def test_count_spec_window_is_passed_through() -> None:
 
     Walker(defn, 1, fx, lambda _p: {}, count).enter("p1", event("m1", "Product Added", T0))
     assert seen == [("Order Completed", T0)]
+
+
+def test_counted_events_finds_every_count_condition_of_a_definition() -> None:
+    from app.journeys.conditions import counted_events
+    from app.journeys.loader import example_paths, load_definition
+
+    found = {p.stem: counted_events(load_definition(p)) for p in example_paths()}
+    assert found == {"abandoned_cart": set(), "trial_conversion": {"Feature Used"},
+                     "welcome_series": {"Project Created"}}

@@ -189,7 +189,7 @@ def test_planner_records_the_latest_valid_context_timezone() -> None:
         event("track", ts_ms=at(4), message_id="d", userId="u2", event="E"),
     ]
     plan = BatchPlanner(events, [], counter("p"), at(10)).plan([], 30 * MINUTE_MS)
-    persons = {r["userId"]: r for r in plan.writes.rows["ingest/upsert_persons"]}
+    persons = {r["userId"]: r for r in plan.writes.rows["ingest/create_persons"]}
     assert (persons["u1"]["tz"], persons["u1"]["tzMs"]) == ("Asia/Tokyo", at(2))
     assert "tz" not in persons["u2"]
 

@@ -139,8 +139,11 @@ def test_plan_person_merge_and_persons() -> None:
     row = merge_rows[0]
     assert (row["loser"], row["survivor"], row["messageId"], row["atMs"]) == ("PA", "PU", "m2", at(15))
     assert str(row["reason"]).startswith("identify")
-    assert rows_of(plan, "ingest/upsert_persons") == [
-        {"personId": "PU", "userId": "u1", "firstMs": at(14), "lastMs": at(17), "nowMs": NOW_MS},
+    # PU is known and already holds userId u1: its update row does not write it again.
+    assert rows_of(plan, "ingest/update_persons") == [
+        {"personId": "PU", "userId": None, "firstMs": at(14), "lastMs": at(17)},
+    ]
+    assert rows_of(plan, "ingest/create_persons") == [
         {"personId": "id1", "userId": "u2", "firstMs": at(18), "lastMs": at(18), "nowMs": NOW_MS},
     ]
     assert rows_of(plan, "ingest/link_identities") == [
@@ -187,21 +190,21 @@ def test_plan_sessions_follow_the_person_merge() -> None:
     _, plan = planned()
     # PA's session moves to PU with the merge, and the batch bridges it with PU's session.
     assert rows_of(plan, "ingest/merge_sessions") == [{"gone": "SU", "keep": "SA"}]
-    assert rows_of(plan, "ingest/upsert_sessions") == [
+    assert rows_of(plan, "ingest/update_sessions") == [
         {
             "sessionId": "SA",
             "personId": "PU",
-            "new": False,
             "startMs": at(0),
             "endMs": at(17),
             "startedAt": to_iso(at(0)),
             "endedAt": to_iso(at(17)),
             "eventCount": 2 + 1 + 4,
         },
+    ]
+    assert rows_of(plan, "ingest/create_sessions") == [
         {
             "sessionId": "id2",
             "personId": "id1",
-            "new": True,
             "startMs": at(18),
             "endMs": at(18),
             "startedAt": to_iso(at(18)),
@@ -268,5 +271,5 @@ def test_plan_chain_of_merges_uses_final_survivor() -> None:
         ("B", "C"),
     ]
     assert rows_of(plan, "ingest/merge_sessions") == [{"gone": "SB", "keep": "SA"}]
-    upserts = rows_of(plan, "ingest/upsert_sessions")
+    upserts = rows_of(plan, "ingest/update_sessions") + rows_of(plan, "ingest/create_sessions")
     assert [(u["sessionId"], u["personId"], u["eventCount"]) for u in upserts] == [("SA", "C", 5)]
