@@ -42,6 +42,7 @@ from app.runtime import (
     make_services,
     prepare_infrastructure,
     servers,
+    tune_gc_for_batches,
 )
 from app.settings import Settings, get_settings
 
@@ -132,6 +133,7 @@ def up(
                 configs = load_config_samples(ConfigStore(driver, settings.neo4j_database))
                 console.print("sample configuration published: " + ", ".join(v.key for v in configs))
             engine = make_engine(settings, driver)
+            tune_gc_for_batches()
             consumer = build_consumer(settings, driver, ends.bootstrap, engine=engine)
             services.consumer_status = consumer.status  # /health reports the consumer (paused, systemic)
             timers = TimerService(engine, interval_s=settings.timer_interval_s,
@@ -221,6 +223,7 @@ def consume(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -
     try:
         prepare_infrastructure(settings, driver, bootstrap)
         engine = make_engine(settings, driver)
+        tune_gc_for_batches()
         timers = TimerService(engine, interval_s=settings.timer_interval_s,
                               watermark=GraphWatermark.from_settings(driver, settings))
         timers.start()

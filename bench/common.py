@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sys
@@ -10,11 +11,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from app.embedded import free_port
 from app.kafka import AckProducer, OutgoingMessage, ensure_topics
+from app.runtime import tune_gc_for_batches
 from app.settings import Settings
 from tests.servers import test_servers
 
@@ -29,6 +32,8 @@ def _exit_on_sigterm() -> None:
 @contextmanager
 def bench_settings(partitions: int = 3) -> Iterator[Settings]:
     _exit_on_sigterm()
+    if os.environ.get("BENCH_DEFAULT_GC") != "1":  # BENCH_DEFAULT_GC=1: CPython's defaults, for an A/B run
+        tune_gc_for_batches()  # as `journeys up` / `consume` run the consumer
     with tempfile.TemporaryDirectory(prefix="journeys-bench-") as tmp, test_servers(Path(tmp)) as found:
         settings = Settings(
             neo4j_uri=found.bolt_uri, neo4j_user=found.user, neo4j_password=found.password,
@@ -100,6 +105,14 @@ def clear_graph(driver: Any, database: str) -> None:
 _WRITE_WORDS = ("MERGE ", "CREATE ", "SET ", "DELETE ", "REMOVE ")
 
 
+@cache
+def _pure_write(cypher: str) -> bool:
+    """A write statement with no `RETURN` (classified once per query text: the recording is the benchmark's
+    own overhead inside the measured run, so it is kept small)."""
+    upper = "\n".join(line for line in cypher.upper().splitlines() if not line.lstrip().startswith("//"))
+    return "RETURN " not in upper and any(w in upper for w in _WRITE_WORDS)
+
+
 class RecordingTx:
     """A transaction wrapper that keeps every pure write statement run through it (no `RETURN`), so a
     benchmark can replay exactly those rows later as bare transactions (the raw ceiling)."""
@@ -110,8 +123,7 @@ class RecordingTx:
 
     def run(self, cypher: str, parameters: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         params = {**(parameters or {}), **kwargs}
-        upper = "\n".join(line for line in cypher.upper().splitlines() if not line.lstrip().startswith("//"))
-        if "RETURN " not in upper and any(w in upper for w in _WRITE_WORDS):
+        if _pure_write(cypher):
             self.writes.append((cypher, params))
         return self.tx.run(cypher, params)
 

@@ -57,37 +57,58 @@ def _delivery_id(action_id: str) -> str:
     return delivery_id(action_id)
 
 
-def engine_records(fx: Effects, outcomes: Mapping[str, ActionOutcome]) -> list[BaseRecord]:
-    """Entry, visit and decision records of one engine unit of work (what `_Work.commit` writes)."""
-    out: list[BaseRecord] = []
+def _template(model: type[BaseRecord], **required: Any) -> dict[str, Any]:
+    return model(recordId="", atMs=0, **required).to_json()
+
+
+# Every key of each engine record kind with its default, as `to_json()` gives it (schema, kind, Nones).
+_ENTRY = _template(EntryRecord)
+_VISIT = _template(VisitRecord, seq=0, path="")
+_DECISION = _template(DecisionRecord, outcome="")
+
+
+def _row(template: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    row = dict(template)
+    row.update(values)
+    return row
+
+
+def engine_records(fx: Effects, outcomes: Mapping[str, ActionOutcome]) -> list[dict[str, Any]]:
+    """Entry, visit and decision records of one engine unit of work (what `_Work.commit` writes), as the JSON
+    objects of `EntryRecord`, `VisitRecord` and `DecisionRecord` (`to_json()`), built directly: the engine
+    writes thousands per batch and the models' validation cost ~8% of its time (the equality is tested)."""
+    out: list[dict[str, Any]] = []
     enrollments = fx.enrollments
     for enrollment_id, message_id in fx.entered_by:
         en = enrollments.get(enrollment_id)
         if en is None:
             continue
-        out.append(EntryRecord(
-            recordId=record_id("entry", enrollment_id), atMs=en.entered_at_ms, personId=en.person_id,
-            messageId=message_id, enrollmentId=enrollment_id, journeyId=en.journey_id, version=en.version))
+        out.append(_row(_ENTRY, {
+            "recordId": record_id("entry", enrollment_id), "atMs": en.entered_at_ms, "personId": en.person_id,
+            "messageId": message_id, "enrollmentId": enrollment_id, "journeyId": en.journey_id,
+            "version": en.version}))
     for v in fx.visits:
         en = enrollments.get(v.enrollment_id)
-        out.append(VisitRecord(
-            recordId=record_id("visit", v.enrollment_id, v.seq), atMs=v.at_ms,
-            personId=en.person_id if en else None, messageId=v.trigger, enrollmentId=v.enrollment_id,
-            journeyId=en.journey_id if en else None, version=en.version if en else None, stepId=v.step_id,
-            variant=en.variant if en else None, seq=v.seq, path=v.path, detail=v.detail))
+        out.append(_row(_VISIT, {
+            "recordId": record_id("visit", v.enrollment_id, v.seq), "atMs": v.at_ms,
+            "personId": en.person_id if en else None, "messageId": v.trigger, "enrollmentId": v.enrollment_id,
+            "journeyId": en.journey_id if en else None, "version": en.version if en else None,
+            "stepId": v.step_id, "variant": en.variant if en else None, "seq": v.seq, "path": v.path,
+            "detail": v.detail}))
     for a in fx.actions:
         o = outcomes.get(a.action_id)
         props = dict(o.props) if o is not None else {}
         status = o.status if o is not None else "error"
         decision = props.get("decisionId")
-        out.append(DecisionRecord(
-            recordId=record_id("decision", a.action_id), atMs=a.at_ms, personId=a.person_id, messageId=a.trigger,
-            enrollmentId=a.enrollment_id, journeyId=a.journey_id, version=a.version, stepId=a.step_id,
-            variant=a.variant, actionId=a.action_id, decisionId=decision,
-            deliveryId=_delivery_id(a.action_id) if status == "chosen" and decision else None,
-            outcome=status, reason=(o.reason if o is not None else "not decided") or "",
-            blockedBy=props.get("blockedBy"), channel=props.get("channel") or a.channel,
-            template=props.get("template") or a.template, deferUntilMs=o.defer_until_ms if o else None))
+        out.append(_row(_DECISION, {
+            "recordId": record_id("decision", a.action_id), "atMs": a.at_ms, "personId": a.person_id,
+            "messageId": a.trigger, "enrollmentId": a.enrollment_id, "journeyId": a.journey_id,
+            "version": a.version, "stepId": a.step_id, "variant": a.variant, "actionId": a.action_id,
+            "decisionId": decision,
+            "deliveryId": _delivery_id(a.action_id) if status == "chosen" and decision else None,
+            "outcome": status, "reason": (o.reason if o is not None else "not decided") or "",
+            "blockedBy": props.get("blockedBy"), "channel": props.get("channel") or a.channel,
+            "template": props.get("template") or a.template, "deferUntilMs": o.defer_until_ms if o else None}))
     return out
 
 
