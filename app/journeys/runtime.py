@@ -747,7 +747,7 @@ def _may_enter(entry_event: str, where: list[PropertyCondition], event: EngineEv
 
 def _marks(fx: Effects) -> dict[str, int]:
     """The length of every list and dict of the effects (new fields included, whoever adds them)."""
-    return {name: len(v) for name, v in vars(fx).items() if isinstance(v, list | dict)}
+    return {name: len(v) for name, v in vars(fx).items() if type(v) is list or type(v) is dict}  # (hot path)
 
 
 def _restore(fx: Effects, marks: Mapping[str, int]) -> None:

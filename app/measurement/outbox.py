@@ -43,7 +43,8 @@ def write_records(tx: ManagedTransaction, records: Sequence[BaseRecord | Mapping
     """Write `records` as one outbox batch in `tx`; the batch id, or None when there was nothing to write."""
     if not records:
         return None
-    values = [r.to_json() if isinstance(r, BaseRecord) else dict(r) for r in records]
+    # The engine's rows are plain dicts already (written as they are); models and other mappings are converted.
+    values = [r if type(r) is dict else r.to_json() if isinstance(r, BaseRecord) else dict(r) for r in records]
     batch_id = str(uuid.uuid4())
     text = Text(orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode())
     tx.run(query("measurement/write_batch"), batchId=batch_id, shard=shard_of(batch_id), createdAtMs=now_ms,
