@@ -406,6 +406,7 @@ class _Work:
         self.effects = Effects()
         self._walkers: dict[str, Walker | None] = {}
         self._counts: dict[tuple[str, str, int], int] = {}
+        self._entry_memo: dict[tuple[str, str], bool] = {}  # (version key, messageId) -> may enter
         # (personId, event name) -> (fromMs read, [(atMs, properties)]): a person's events of one name, read
         # once per unit of work for every count condition on them (the engine writes no events meanwhile)
         self._events: dict[tuple[str, str], tuple[int, list[tuple[int, dict[str, Any]]]]] = {}
@@ -536,6 +537,25 @@ class _Work:
         keys = {version_key(en.journey_id, en.version) for en in self.effects.enrollments.values()}
         return keys | {version_key(a.journey_id, a.version) for a in self.effects.actions}
 
+    def may_enter(self, key: str, entry_event: str | None, where: list[PropertyCondition],
+                  event: EngineEvent) -> bool:
+        """False when `event` cannot enter version `key` (another name, or its `where` fails); True for an
+        entry on any event. An error in the check says True, so the guarded attempt records it against the
+        version. Memoized per unit of work: the batch's reads and the walk ask it for every (version, event)."""
+        if entry_event is None:
+            return True
+        if entry_event != event.name:
+            return False
+        memo = (key, event.message_id)
+        found = self._entry_memo.get(memo)
+        if found is None:
+            try:
+                found = matches_properties(where, event.properties)
+            except Exception:
+                found = True
+            self._entry_memo[memo] = found
+        return found
+
     def expect_candidates(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
         """Note who may reach an action step in this batch (a person with a live enrollment, or with an event
         that matches a published version's entry event and conditions), so the resolver reads them at once.
@@ -546,16 +566,15 @@ class _Work:
             if key in self.skip:
                 continue
             try:
-                entries.append(self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key]).entry)
+                entries.append((key, self.rt.definition(self.tx, journey_id, version,
+                                                        self.versions.checksum[key]).entry))
             except _RETRIED:
                 raise
             except Exception:  # a broken version fails (and is recorded) where it is used, not here
                 continue
         persons = {p for p, ens in enrollments.items() if any(en.live for en in ens)}
         for ev in events:
-            if ev.person_id not in persons and any(
-                    e.event is None or (e.event == ev.name and matches_properties(e.where, ev.properties))
-                    for e in entries):
+            if ev.person_id not in persons and any(self.may_enter(k, e.event, e.where, ev) for k, e in entries):
                 persons.add(ev.person_id)
         if persons and events:
             self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
@@ -581,14 +600,12 @@ class _Work:
             if counted:
                 names |= counted
                 counting.add(journey_id)
-                entries.append(definition.entry)
+                entries.append((key, definition.entry))
         if not names:
             return
         persons = {p for p, ens in enrollments.items() if any(en.live and en.journey_id in counting for en in ens)}
         for ev in events:
-            if ev.person_id not in persons and any(
-                    e.event is None or (e.event == ev.name and matches_properties(e.where, ev.properties))
-                    for e in entries):
+            if ev.person_id not in persons and any(self.may_enter(k, e.event, e.where, ev) for k, e in entries):
                 persons.add(ev.person_id)
         if not persons:
             return
@@ -666,7 +683,7 @@ class _Work:
                 continue
             built = self._walkers.get(key)  # known not to enter on this event: skip the guard's cost
             if (built is not None and key not in self.skip and built.d.entry.event is not None
-                    and not _may_enter(built.d.entry.event, built.d.entry.where, event)):
+                    and not self.may_enter(key, built.d.entry.event, built.d.entry.where, event)):
                 continue
             entered = self.guarded(key, event.message_id, partial(self._enter, journey_id, version, event,
                                                                   enrollments))
@@ -734,15 +751,6 @@ class _Work:
 
 
 
-def _may_enter(entry_event: str, where: list[PropertyCondition], event: EngineEvent) -> bool:
-    """False when the event cannot enter a version (another name, or its `where` fails); an error in the
-    check says True, so the guarded attempt records it against the version."""
-    if entry_event != event.name:
-        return False
-    try:
-        return matches_properties(where, event.properties)
-    except Exception:
-        return True
 
 
 def _marks(fx: Effects) -> dict[str, int]:
