@@ -181,8 +181,13 @@ class JourneyRuntime:
         return cached
 
     # -- one unit of engine work ---------------------------------------------------------------------
-    def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]]) -> _Work:
-        return _Work(self, tx, self._versions(tx), traits)
+    def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]], *, locked: bool) -> _Work:
+        """A unit of work over the persons of `traits`; `locked`: `_load_people` locked them (or found them
+        locked) before reading, so the resolver does not bump them again (the timer path reads unlocked)."""
+        work = _Work(self, tx, self._versions(tx), traits)
+        if locked:
+            work.locked = set(traits)
+        return work
 
     def after_ingest(self, tx: ManagedTransaction, plan: BatchPlan, extra: Sequence[EngineEvent] = ()) -> Effects:
         """Run the engine for a freshly written batch, inside the same transaction.
@@ -201,8 +206,7 @@ class JourneyRuntime:
         # The store locked (ingest/find_people) or created every person of `written` before reading them.
         locked = {w.personId for w in written}
         traits, enrollments = self._load_people(tx, sorted(locked | {e.person_id for e in extra}), locked)
-        work = self._session(tx, traits)
-        work.locked = set(traits)
+        work = self._session(tx, traits, locked=True)
         for key, (kind, error, message_ids) in (retry or {}).items():
             work.skip.add(key)
             work.failures += [EngineFailure(key, m, kind, error) for m in message_ids]
@@ -222,8 +226,7 @@ class JourneyRuntime:
         if not events:
             return Effects()
         traits, enrollments = self._load_people(tx, sorted({e.person_id for e in events}))
-        work = self._session(tx, traits)
-        work.locked = set(traits)
+        work = self._session(tx, traits, locked=True)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
@@ -297,8 +300,7 @@ class JourneyRuntime:
         if not rows:
             return 0, 0
         traits, enrollments = self._load_people(tx, sorted({r["personId"] for r in rows}))
-        work = self._session(tx, traits)
-        work.locked = set(traits)
+        work = self._session(tx, traits, locked=True)
         work.only = key
         for r in rows:
             work.apply(stored_event(r["event"], r["personId"]), enrollments[r["personId"]])
@@ -367,7 +369,7 @@ class JourneyRuntime:
         if not rows:
             return 0
         traits = {r["personId"]: r["traits"] for r in rows}
-        work = self._session(tx, traits)
+        work = self._session(tx, traits, locked=False)
         advanced = 0
         for r in rows:
             en = Enrollment.from_props(r["enrollment"])
@@ -556,26 +558,36 @@ class _Work:
             self._entry_memo[memo] = found
         return found
 
-    def expect_candidates(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
-        """Note who may reach an action step in this batch (a person with a live enrollment, or with an event
-        that matches a published version's entry event and conditions), so the resolver reads them at once.
-        A guess, never a rule: a person left out is read when their first candidate comes."""
-        entries = []
+    def _usable_definitions(self) -> list[tuple[str, JourneyDefinition]]:
+        """(version key, definition) of every published version not skipped in this unit of work; a broken
+        version is left out here (it fails, and is recorded, where it is used)."""
+        out = []
         for journey_id, version in self.versions.published:
             key = version_key(journey_id, version)
             if key in self.skip:
                 continue
             try:
-                entries.append((key, self.rt.definition(self.tx, journey_id, version,
-                                                        self.versions.checksum[key]).entry))
+                out.append((key, self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key])))
             except _RETRIED:
                 raise
-            except Exception:  # a broken version fails (and is recorded) where it is used, not here
+            except Exception:
                 continue
-        persons = {p for p, ens in enrollments.items() if any(en.live for en in ens)}
+        return out
+
+    def _entering(self, persons: set[str], events: list[EngineEvent], entries: list[tuple[str, Any]]) -> set[str]:
+        """`persons` plus everyone with an event that may enter one of `entries` ((version key, entry))."""
         for ev in events:
             if ev.person_id not in persons and any(self.may_enter(k, e.event, e.where, ev) for k, e in entries):
                 persons.add(ev.person_id)
+        return persons
+
+    def expect_candidates(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
+        """Note who may reach an action step in this batch (a person with a live enrollment, or with an event
+        that matches a published version's entry event and conditions), so the resolver reads them at once.
+        A guess, never a rule: a person left out is read when their first candidate comes."""
+        entries = [(key, definition.entry) for key, definition in self._usable_definitions()]
+        persons = self._entering({p for p, ens in enrollments.items() if any(en.live for en in ens)},
+                                 events, entries)
         if persons and events:
             self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
 
@@ -586,27 +598,16 @@ class _Work:
         names: set[str] = set()
         entries = []
         counting: set[str] = set()
-        for journey_id, version in self.versions.published:
-            key = version_key(journey_id, version)
-            if key in self.skip:
-                continue
-            try:
-                definition = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key])
-            except _RETRIED:
-                raise
-            except Exception:  # a broken version fails (and is recorded) where it is used, not here
-                continue
+        for key, definition in self._usable_definitions():
             counted = self.rt.counted_events(key, self.versions.checksum[key], definition)
             if counted:
                 names |= counted
-                counting.add(journey_id)
+                counting.add(definition.id)
                 entries.append((key, definition.entry))
         if not names:
             return
-        persons = {p for p, ens in enrollments.items() if any(en.live and en.journey_id in counting for en in ens)}
-        for ev in events:
-            if ev.person_id not in persons and any(self.may_enter(k, e.event, e.where, ev) for k, e in entries):
-                persons.add(ev.person_id)
+        persons = self._entering({p for p, ens in enrollments.items()
+                                  if any(en.live and en.journey_id in counting for en in ens)}, events, entries)
         if not persons:
             return
         held: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {
