@@ -117,6 +117,7 @@ def build_consumer(settings: Settings, driver: Driver, bootstrap: str, *, clock:
         batch_size=settings.consumer_batch_size,
         session_timeout_ms=settings.consumer_session_timeout_ms,
         heartbeat_ms=settings.consumer_heartbeat_ms,
+        fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     return IngestConsumer(config, store, AckProducer(bootstrap), clock=clock, on_batch=on_batch)
 

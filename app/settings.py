@@ -43,6 +43,11 @@ class Settings(ChannelAdapterSettings, BaseSettings):
     consumer_batch_size: int = Field(default=1000, ge=1, le=50_000, alias="JOURNEYS_BATCH_SIZE")
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1000, alias="JOURNEYS_SESSION_TIMEOUT_MS")
     consumer_heartbeat_ms: int = Field(default=1_000, ge=100, alias="JOURNEYS_HEARTBEAT_MS")
+    consumer_fetch_wait_ms: int = Field(
+        default=10, ge=0, le=5_000, alias="JOURNEYS_FETCH_WAIT_MS",
+        description="longest the broker may hold a fetch with no new data (`fetch.wait.max.ms`); brokers that do "
+                    "not answer a waiting fetch when data arrives (the embedded Tansu) add up to this to every "
+                    "event's latency")
 
     write_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["dev-write-key"], alias="JOURNEYS_WRITE_KEYS"

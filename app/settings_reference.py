@@ -70,6 +70,7 @@ MEANINGS: dict[str, str] = {
     "consumer_batch_size": "messages per ingest batch (one graph transaction)",
     "consumer_session_timeout_ms": "Kafka consumer session timeout",
     "consumer_heartbeat_ms": "Kafka consumer heartbeat interval",
+    "consumer_fetch_wait_ms": "longest the broker may hold a consumer's fetch with no new data (`fetch.wait.max.ms`)",
     "write_keys": "comma-separated Segment write keys the API accepts",
     "session_gap_minutes": "inactivity that starts a new session",
     "timer_interval_s": "how often due journey timers are fired",

@@ -51,3 +51,15 @@ def test_serve_binds_to_the_settings_unless_flags_say_otherwise() -> None:
     assert api_bind(settings, "127.0.0.2", None) == ("127.0.0.2", 9001)
     assert api_bind(settings, None, 9002) == ("127.0.0.2", 9002)
     assert api_bind(settings, "::1", 9003) == ("::1", 9003)
+
+
+def test_the_consumer_asks_the_broker_for_short_fetch_waits() -> None:
+    """A broker that holds an empty fetch for its whole wait (the embedded Tansu) adds that wait to every
+    event's latency: the consumer passes JOURNEYS_FETCH_WAIT_MS as `fetch.wait.max.ms`."""
+    from consumers.ingest import ConsumerConfig
+
+    settings = Settings(JOURNEYS_FETCH_WAIT_MS=25)
+    config = ConsumerConfig(bootstrap="b:9092", topic="t", dlq_topic="d", group_id="g",
+                            fetch_wait_ms=settings.consumer_fetch_wait_ms)
+    assert config.kafka_config()["fetch.wait.max.ms"] == 25
+    assert Settings().consumer_fetch_wait_ms == 10
