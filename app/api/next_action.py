@@ -74,7 +74,7 @@ class NextActionOut(BaseModel):
 
 
 def get_resolver(services: ServicesDep) -> OnsiteResolver:
-    return OnsiteResolver(services.driver, services.settings.neo4j_database, services.clock)
+    return services.onsite_resolver()
 
 
 ResolverDep = Annotated[OnsiteResolver, Depends(get_resolver)]

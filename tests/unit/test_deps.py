@@ -58,3 +58,20 @@ def test_utf8_username() -> None:
 )
 def test_garbage_or_absent_gives_none(header: str | None) -> None:
     assert basic_username(header) is None
+
+
+def test_next_action_keeps_one_resolver_per_process() -> None:
+    """The onsite resolver remembers the published documents it last read (checked by stamp on each decision),
+    so the route must not make a new one per request."""
+    from typing import cast
+
+    from neo4j import Driver
+
+    from app.api.next_action import get_resolver
+    from app.api.services import Services
+    from app.kafka import AckProducer
+    from app.settings import Settings
+
+    services = Services(settings=Settings(), driver=cast(Driver, object()), producer=cast(AckProducer, object()),
+                        bootstrap="")
+    assert get_resolver(services) is get_resolver(services)
