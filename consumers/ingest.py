@@ -27,7 +27,7 @@ from app.errors import JourneysError, PermanentError, RetryableError
 from app.graph.driver import UNAVAILABLE, is_unavailable
 from app.graph.event_store import EventStore
 from app.intake.normalize import AnyEvent, decode
-from app.intake.plan import BatchPlan
+from app.intake.plan import BatchPlan, PreparedBatch
 from app.intake.rows import event_props
 from app.journeys.watermark import ProgressTracker, ProgressWriter
 from app.kafka import AckProducer, OutgoingMessage
@@ -44,6 +44,7 @@ class _Decoded:
     pairs: list[tuple[Message, AnyEvent]] = field(default_factory=list)
     dead: list[OutgoingMessage] = field(default_factory=list)
     props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prepared: PreparedBatch | None = None  # the graph-independent part of the whole batch's plan
 
 
 @dataclass
@@ -228,6 +229,10 @@ class IngestConsumer:
                 continue
             out.pairs.append((msg, event))
             out.props[event.messageId] = event_props(event)
+        try:  # planning that needs no graph state, done here (under the previous batch's write), not in the tx
+            out.prepared = self.store.prepare([ev for _, ev in out.pairs], out.props)
+        except Exception:  # the store prepares again inside the write, where a failure is isolated per event
+            log.exception("preparing a batch of %d events failed", len(out.pairs))
         return out
 
     def status(self) -> dict[str, Any]:
@@ -245,7 +250,7 @@ class IngestConsumer:
         if self._systemic is not None and batch.pairs:
             self._write_whole_while_systemic(batch, plans)
         if not plans:
-            self._write_isolating(batch.pairs, plans, failed, batch.props)
+            self._write_isolating(batch.pairs, plans, failed, batch.props, batch.prepared)
         self._check_systemic(batch.pairs, plans, failed)
         rejected = [self._rejection(msg, ev, exc) for msg, ev, exc in failed]
         if batch.dead or rejected:
@@ -262,7 +267,7 @@ class IngestConsumer:
         """While systemic, retry the whole batch first: the same failure again stays systemic (no bisection)."""
         chunk = [ev for _, ev in batch.pairs]
         try:
-            plans.append((chunk, self.store.write_plan(chunk, batch.props)))
+            plans.append((chunk, self.store.write_plan(chunk, batch.props, prepared=batch.prepared)))
         except Exception as exc:
             if isinstance(exc, (*UNAVAILABLE, RetryableError)):
                 raise
@@ -303,12 +308,13 @@ class IngestConsumer:
     def _write_isolating(self, pairs: list[tuple[Message, AnyEvent]],
                          plans: list[tuple[list[AnyEvent], BatchPlan]],
                          failed: list[tuple[Message, AnyEvent, Exception]],
-                         props: dict[str, dict[str, Any]]) -> None:
+                         props: dict[str, dict[str, Any]], prepared: PreparedBatch | None = None) -> None:
+        """Write `pairs` (`prepared`: their precomputed plan part, for the whole batch only)."""
         if not pairs:
             return
         chunk = [ev for _, ev in pairs]
         try:
-            plans.append((chunk, self.store.write_plan(chunk, props)))
+            plans.append((chunk, self.store.write_plan(chunk, props, prepared=prepared)))
         except Exception as exc:
             # Retryable trouble (graph away, conflicts, broker) goes up to the back-off loop. Anything
             # else failed the same way on every try: find the event that causes it (bisection); it is

@@ -40,11 +40,47 @@ def unique_events(events: Sequence[AnyEvent], already_stored: set[str]) -> tuple
     return fresh, dups
 
 
+@dataclass
+class PreparedBatch:
+    """What planning a batch needs that does not depend on the graph, computed before its transaction opens
+    (the consumer does it in its decode worker, under the previous batch's write).
+
+    `fresh`, `repeats` and `windows` are exact for a batch none of whose events is stored or erased; the store
+    recomputes them from `events` otherwise.
+    """
+
+    events: list[AnyEvent]  # as given
+    ids: list[str]  # their messageIds, as given (the duplicate check)
+    tombstones: list[str]  # the tombstone keys of their identities, sorted (the erasure check)
+    fresh: list[AnyEvent]  # repeats inside the batch dropped, sorted by (timestamp, messageId)
+    repeats: list[str]  # messageIds repeated inside the batch
+    windows: dict[str, tuple[int, int]]  # identity_windows(fresh, gap)
+    stamps: dict[str, int]  # messageId -> epoch ms of its timestamp
+    props: dict[str, dict[str, Any]]  # messageId -> the Event node's properties
+
+
+def prepare_batch(events: Sequence[AnyEvent], gap_ms: int, tombstone_keys: Callable[[AnyEvent], list[str]],
+                  props: dict[str, dict[str, Any]] | None = None) -> PreparedBatch:
+    """Everything about `events` the transaction does not have to compute (pure; `props` may be partial)."""
+    all_props = dict(props) if props else {}
+    for ev in events:
+        if ev.messageId not in all_props:
+            all_props[ev.messageId] = event_props(ev)
+    stamps = {mid: int(p["timestampMs"]) for mid, p in all_props.items()}
+    fresh, repeats = unique_events(events, set())
+    return PreparedBatch(
+        events=list(events), ids=[e.messageId for e in events],
+        tombstones=sorted({k for ev in events for k in tombstone_keys(ev)}),
+        fresh=fresh, repeats=repeats, windows=identity_windows(fresh, gap_ms, stamps), stamps=stamps,
+        props=all_props)
+
+
 def identity_keys(events: Sequence[AnyEvent]) -> list[str]:
     return sorted(identity_windows(events, 0))
 
 
-def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple[int, int]]:
+def identity_windows(events: Sequence[AnyEvent], gap_ms: int,
+                     stamps: dict[str, int] | None = None) -> dict[str, tuple[int, int]]:
     """Every identity key the batch mentions, with the time window its person's sessions must touch.
 
     An alias's previousId is looked up as both kinds. A merge unites windows in the planner, so a
@@ -57,7 +93,7 @@ def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple
         lo_hi[key] = (min(lo, ts), max(hi, ts))
 
     for ev in events:
-        ts = epoch_ms(ev.timestamp)
+        ts = stamps[ev.messageId] if stamps is not None else epoch_ms(ev.timestamp)
         if ev.userId:
             add(identity_key("userId", ev.userId), ts)
         if ev.anonymousId:
@@ -90,9 +126,12 @@ class BatchPlanner:
     now_ms: int
     duplicates: list[str] = field(default_factory=list)
     props: dict[str, dict[str, Any]] | None = None
+    stamps_by_id: dict[str, int] | None = None  # messageId -> epoch ms of its timestamp, when known already
 
     def __post_init__(self) -> None:
-        self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+        known_stamps = self.stamps_by_id
+        self.stamps = ([known_stamps[e.messageId] for e in self.events] if known_stamps is not None
+                       else [epoch_ms(e.timestamp) for e in self.events])
         inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
         self.identity = plan_identities(inputs, self.known, self.new_id)
         renamed = {m.loser: m.survivor for m in self.identity.merges}
@@ -146,9 +185,11 @@ class BatchPlanner:
             {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": self._props(ev)}
             for ev, pid, sid in zip(self.events, ident.event_person, sessions.event_session, strict=True)
         ])
+        # Built without re-validating: every value is already of its field's type (str ids, int times).
+        written = WrittenEvent.model_construct
         result = IngestResult(
             written=[
-                WrittenEvent(messageId=ev.messageId, personId=pid, sessionId=sid, type=ev.type, timestampMs=ts)
+                written(messageId=ev.messageId, personId=pid, sessionId=sid, type=ev.type, timestampMs=ts)
                 for ev, pid, sid, ts in zip(
                     self.events, ident.event_person, sessions.event_session, self.stamps, strict=True
                 )
