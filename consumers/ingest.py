@@ -228,7 +228,8 @@ class IngestConsumer:
                 out.dead.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 continue
             out.pairs.append((msg, event))
-            out.props[event.messageId] = event_props(event)
+            if event.messageId not in out.props:  # a repeat inside the batch is dropped: the first one is written
+                out.props[event.messageId] = event_props(event)
         try:  # planning that needs no graph state, done here (under the previous batch's write), not in the tx
             out.prepared = self.store.prepare([ev for _, ev in out.pairs], out.props)
         except Exception:  # the store prepares again inside the write, where a failure is isolated per event

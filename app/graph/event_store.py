@@ -140,7 +140,7 @@ class EventStore:
             if session_id is not None:
                 spans[session_id] = SessionSpan(session_id, person_id, start_ms, end_ms, count)
         planner = BatchPlanner(fresh, list(known.values()), self.new_id, self.clock.now_ms(),
-                               duplicates=dups, props=prep.props, stamps_by_id=prep.stamps)
+                               duplicates=dups, prepared=prep)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
         plan.result.tombstoned = erased
         apply_plan(tx, plan.writes)

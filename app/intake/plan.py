@@ -57,6 +57,7 @@ class PreparedBatch:
     windows: dict[str, tuple[int, int]]  # identity_windows(fresh, gap)
     stamps: dict[str, int]  # messageId -> epoch ms of its timestamp
     props: dict[str, dict[str, Any]]  # messageId -> the Event node's properties
+    inputs: dict[str, IdentityInput]  # messageId -> what identity resolution needs from the event
 
 
 def prepare_batch(events: Sequence[AnyEvent], gap_ms: int, tombstone_keys: Callable[[AnyEvent], list[str]],
@@ -72,7 +73,7 @@ def prepare_batch(events: Sequence[AnyEvent], gap_ms: int, tombstone_keys: Calla
         events=list(events), ids=[e.messageId for e in events],
         tombstones=sorted({k for ev in events for k in tombstone_keys(ev)}),
         fresh=fresh, repeats=repeats, windows=identity_windows(fresh, gap_ms, stamps), stamps=stamps,
-        props=all_props)
+        props=all_props, inputs={ev.messageId: _identity_input(ev, stamps[ev.messageId]) for ev in fresh})
 
 
 def identity_keys(events: Sequence[AnyEvent]) -> list[str]:
@@ -126,13 +127,16 @@ class BatchPlanner:
     now_ms: int
     duplicates: list[str] = field(default_factory=list)
     props: dict[str, dict[str, Any]] | None = None
-    stamps_by_id: dict[str, int] | None = None  # messageId -> epoch ms of its timestamp, when known already
+    prepared: PreparedBatch | None = None  # the batch's graph-independent part, when computed already
 
     def __post_init__(self) -> None:
-        known_stamps = self.stamps_by_id
-        self.stamps = ([known_stamps[e.messageId] for e in self.events] if known_stamps is not None
-                       else [epoch_ms(e.timestamp) for e in self.events])
-        inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
+        prep = self.prepared
+        if prep is not None:
+            self.stamps = [prep.stamps[e.messageId] for e in self.events]
+            inputs = [prep.inputs[e.messageId] for e in self.events]
+        else:
+            self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+            inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
         self.identity = plan_identities(inputs, self.known, self.new_id)
         renamed = {m.loser: m.survivor for m in self.identity.merges}
         self._known_users = {k.person_id: k.person_user_id for k in self.known}
@@ -185,11 +189,9 @@ class BatchPlanner:
             {"messageId": ev.messageId, "personId": pid, "sessionId": sid, "props": self._props(ev)}
             for ev, pid, sid in zip(self.events, ident.event_person, sessions.event_session, strict=True)
         ])
-        # Built without re-validating: every value is already of its field's type (str ids, int times).
-        written = WrittenEvent.model_construct
         result = IngestResult(
             written=[
-                written(messageId=ev.messageId, personId=pid, sessionId=sid, type=ev.type, timestampMs=ts)
+                WrittenEvent(ev.messageId, pid, sid, ev.type, ts)
                 for ev, pid, sid, ts in zip(
                     self.events, ident.event_person, sessions.event_session, self.stamps, strict=True
                 )
@@ -200,7 +202,8 @@ class BatchPlanner:
         return BatchPlan(writes=writes, result=result, events=self.events)
 
     def _props(self, ev: AnyEvent) -> dict[str, Any]:
-        cached = self.props.get(ev.messageId) if self.props else None
+        props = self.prepared.props if self.prepared is not None else self.props
+        cached = props.get(ev.messageId) if props else None
         return cached if cached is not None else event_props(ev)
 
     def _person_rows(self) -> list[dict[str, Any]]:

@@ -292,6 +292,7 @@ def test_prepare_batch_matches_what_the_transaction_computed() -> None:
     assert prep.tombstones == ["t:m1", "t:m2", "t:m3"]
     assert prep.stamps == {"m1": at(3), "m2": at(1), "m3": at(2)}
     assert prep.props["m2"] == event_props(e2)
-    planned_with = BatchPlanner(fresh, KNOWN, counter("id"), NOW_MS, props=prep.props, stamps_by_id=prep.stamps)
+    assert list(prep.inputs) == ["m2", "m3", "m1"] and prep.inputs["m3"].previous_id == "a2"
+    planned_with = BatchPlanner(fresh, KNOWN, counter("id"), NOW_MS, prepared=prep)
     planned_without = BatchPlanner(fresh, KNOWN, counter("id"), NOW_MS)
     assert planned_with.plan([], GAP_MS) == planned_without.plan([], GAP_MS)
