@@ -87,9 +87,11 @@ class EventStore:
         return prepare_batch(events, self.session_gap_ms, event_keys, props)
 
     def write_plan(self, events: Sequence[AnyEvent], props: dict[str, dict[str, Any]] | None = None, *,
-                   prepared: PreparedBatch | None = None) -> BatchPlan:
+                   prepared: PreparedBatch | None = None, writing: Callable[[], None] | None = None) -> BatchPlan:
         """Write `events`; `props` may carry their precomputed Event properties (by messageId), `prepared` the
-        graph-independent part of their plan (`prepare(events)`, e.g. computed under the previous batch's write)."""
+        graph-independent part of their plan (`prepare(events)`, e.g. computed under the previous batch's write).
+        `writing()` is called when the transaction has read and planned and sends its writes (the consumer then
+        lets the next batch's decoding start)."""
         if not events:
             return BatchPlan(writes=WritePlan(), result=IngestResult())
         if prepared is None or prepared.ids != [e.messageId for e in events]:
@@ -100,7 +102,7 @@ class EventStore:
         while True:
             try:
                 with self.driver.session(database=self.database) as session:
-                    return session.execute_write(self._write, prepared, context)
+                    return session.execute_write(self._write, prepared, context, writing)
             except AfterWriteFailed as exc:
                 # The hook (journey engine) could not write its changes: write the batch again with the
                 # hook told what to leave out. Give up (the consumer isolates) if it keeps asking.
@@ -118,7 +120,8 @@ class EventStore:
                 attempt += 1
                 time.sleep(0.05 * attempt + random.random() * 0.05)
 
-    def _write(self, tx: ManagedTransaction, prep: PreparedBatch, context: Any = None) -> BatchPlan:
+    def _write(self, tx: ManagedTransaction, prep: PreparedBatch, context: Any = None,
+               writing: Callable[[], None] | None = None) -> BatchPlan:
         # Duplicates (already stored) and events of erased people (app/privacy: dropped, counted), one read.
         stored, erased_keys = tx.run(query("ingest/find_seen"), ids=prep.ids,
                                      tombstones=prep.tombstones).single(strict=True).values()
@@ -143,6 +146,8 @@ class EventStore:
                                duplicates=dups, prepared=prep)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
         plan.result.tombstoned = erased
+        if writing is not None:
+            writing()
         apply_plan(tx, plan.writes)
         if self.after_write is not None:  # e.g. the journey engine: commits with the events or not at all
             token = AFTER_WRITE_RETRY.set(context)
