@@ -27,7 +27,7 @@ from app.errors import JourneysError, PermanentError, RetryableError
 from app.graph.driver import UNAVAILABLE, is_unavailable
 from app.graph.event_store import EventStore
 from app.intake.normalize import AnyEvent, decode
-from app.intake.plan import BatchPlan
+from app.intake.plan import BatchPlan, PreparedBatch
 from app.intake.rows import event_props
 from app.journeys.watermark import ProgressTracker, ProgressWriter
 from app.kafka import AckProducer, OutgoingMessage
@@ -37,6 +37,7 @@ from consumers.dead_letter import dead_letter
 log = logging.getLogger("journeys.consumer")
 
 BatchHook = Callable[[Sequence[AnyEvent], BatchPlan], None]
+DECODE_GATE_S = 1.0  # the longest the next batch's decoding waits for the current batch's writes to be sent
 
 
 @dataclass
@@ -44,6 +45,7 @@ class _Decoded:
     pairs: list[tuple[Message, AnyEvent]] = field(default_factory=list)
     dead: list[OutgoingMessage] = field(default_factory=list)
     props: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prepared: PreparedBatch | None = None  # the graph-independent part of the whole batch's plan
 
 
 @dataclass
@@ -153,8 +155,11 @@ class IngestConsumer:
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop`: while batch N is written, batch N+1 is consumed and decoded in a worker.
 
-        Kafka calls stay on this thread; only pure decoding runs in the worker. A batch still in hand
-        when stopping is not committed, so it is redelivered (and de-duplicated) next time.
+        Kafka calls stay on this thread; only pure decoding (and the graph-independent planning) runs in the
+        worker, and it starts when batch N's transaction sends its writes: the reads and the planning before
+        them are Python on this thread, which a busy worker would slow down (one GIL), while the writes and
+        the commit are the graph server's time. A batch still in hand when stopping is not committed, so it
+        is redelivered (and de-duplicated) next time.
         """
         log.info("consuming %s as group %s", self.config.topic, self.config.group_id)
         pending: _Fetched | None = None
@@ -162,10 +167,16 @@ class IngestConsumer:
             try:
                 while not stop.is_set():
                     polled_at = self.clock.now_ms()
+                    writing = threading.Event()  # set when `pending` sends its writes (or is done)
+                    if pending is None:
+                        writing.set()
                     # With a batch in hand, take only what is already buffered: the batch is written now.
-                    fetched = self._fetch(decoder, 0.0 if pending else self.config.poll_timeout_s)
-                    if pending is not None and not self._finish(pending, stop):
-                        break
+                    fetched = self._fetch(decoder, 0.0 if pending else self.config.poll_timeout_s, writing)
+                    try:
+                        if pending is not None and not self._finish(pending, stop, writing.set):
+                            break
+                    finally:
+                        writing.set()
                     self._report_progress(pending, fetched, polled_at)
                     pending = fetched
             finally:
@@ -179,10 +190,11 @@ class IngestConsumer:
             self._consumer.close()
         self.dlq.close()
 
-    def _fetch(self, decoder: ThreadPoolExecutor, wait_s: float) -> _Fetched | None:
+    def _fetch(self, decoder: ThreadPoolExecutor, wait_s: float, start: threading.Event) -> _Fetched | None:
         """The next batch: what the client has buffered (up to `batch_size`); if none, block up to `wait_s`
         for the first message and up to `fill_s` more for the rest. A batch never waits to be full, so an event's
-        latency under a light stream is its own write, not a batch timeout."""
+        latency under a light stream is its own write, not a batch timeout. Its decoding starts once `start` is set
+        (at the latest after `DECODE_GATE_S`)."""
         size = self.config.batch_size
         raw = self._consumer.consume(size, 0)
         if not raw and wait_s > 0:
@@ -192,13 +204,14 @@ class IngestConsumer:
         messages = [m for m in raw if not self._end_of_partition(m) and self._usable(m)]
         if not messages:
             return None
-        return _Fetched(messages, decoder.submit(self._decode, messages))
+        return _Fetched(messages, decoder.submit(self._decode_when, start, messages))
 
-    def _finish(self, fetched: _Fetched, stop: threading.Event) -> bool:
-        """Write and commit a fetched batch; False if asked to stop while the graph was down."""
+    def _finish(self, fetched: _Fetched, stop: threading.Event, writing: Callable[[], None] | None = None) -> bool:
+        """Write and commit a fetched batch (`writing()` is called when its transaction sends its writes); False
+        if asked to stop while the graph was down."""
         decoded = fetched.decoded.result()
         started, dead = time.perf_counter(), self.stats.dead_lettered
-        if not self._with_graph_retry(stop, lambda: self._write(decoded)):
+        if not self._with_graph_retry(stop, lambda: self._write(decoded, writing)):
             return False
         self._commit(fetched.messages)
         observe_batch(len(fetched.messages), time.perf_counter() - started, self.stats.dead_lettered - dead)
@@ -216,6 +229,11 @@ class IngestConsumer:
         log.warning("consumer error: %s", err)
         return False
 
+    def _decode_when(self, start: threading.Event, messages: list[Message]) -> _Decoded:
+        """The decode worker's job: wait for `start` (the previous batch's writes were sent), then decode."""
+        start.wait(DECODE_GATE_S)
+        return self._decode(messages)
+
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
         for msg in messages:
@@ -232,7 +250,12 @@ class IngestConsumer:
                 out.dead.append(dead_letter(msg, err, dlq_topic=self.config.dlq_topic, now_ms=self.clock.now_ms()))
                 continue
             out.pairs.append((msg, event))
-            out.props[event.messageId] = event_props(event)
+            if event.messageId not in out.props:  # a repeat inside the batch is dropped: the first one is written
+                out.props[event.messageId] = event_props(event)
+        try:  # planning that needs no graph state, done here (under the previous batch's write), not in the tx
+            out.prepared = self.store.prepare([ev for _, ev in out.pairs], out.props)
+        except Exception:  # the store prepares again inside the write, where a failure is isolated per event
+            log.exception("preparing a batch of %d events failed", len(out.pairs))
         return out
 
     def status(self) -> dict[str, Any]:
@@ -242,15 +265,16 @@ class IngestConsumer:
                 "consumed": s.consumed, "written": s.written, "deadLettered": s.dead_lettered,
                 "graphRetries": s.graph_retries, "systemicFailures": s.systemic_failures, "lastError": s.last_error}
 
-    def _write(self, batch: _Decoded) -> None:
+    def _write(self, batch: _Decoded, writing: Callable[[], None] | None = None) -> None:
         """Write the batch; a graph-rejected event is isolated by bisection and dead-lettered, unless every
-        event fails the same way (systemic: raise, so the consumer pauses and retries)."""
+        event fails the same way (systemic: raise, so the consumer pauses and retries). `writing` is handed to
+        the store (called when a transaction sends its writes)."""
         plans: list[tuple[list[AnyEvent], BatchPlan]] = []
         failed: list[tuple[Message, AnyEvent, Exception]] = []
         if self._systemic is not None and batch.pairs:
-            self._write_whole_while_systemic(batch, plans)
+            self._write_whole_while_systemic(batch, plans, writing)
         if not plans:
-            self._write_isolating(batch.pairs, plans, failed, batch.props)
+            self._write_isolating(batch.pairs, plans, failed, batch.props, batch.prepared, writing)
         self._check_systemic(batch.pairs, plans, failed)
         rejected = [self._rejection(msg, ev, exc) for msg, ev, exc in failed]
         if batch.dead or rejected:
@@ -263,11 +287,13 @@ class IngestConsumer:
             if self.on_batch is not None:
                 self.on_batch(chunk, plan)
 
-    def _write_whole_while_systemic(self, batch: _Decoded, plans: list[tuple[list[AnyEvent], BatchPlan]]) -> None:
+    def _write_whole_while_systemic(self, batch: _Decoded, plans: list[tuple[list[AnyEvent], BatchPlan]],
+                                    writing: Callable[[], None] | None = None) -> None:
         """While systemic, retry the whole batch first: the same failure again stays systemic (no bisection)."""
         chunk = [ev for _, ev in batch.pairs]
         try:
-            plans.append((chunk, self.store.write_plan(chunk, batch.props)))
+            plans.append((chunk, self.store.write_plan(chunk, batch.props, prepared=batch.prepared,
+                                                       writing=writing)))
         except Exception as exc:
             if isinstance(exc, (*UNAVAILABLE, RetryableError)):
                 raise
@@ -308,12 +334,14 @@ class IngestConsumer:
     def _write_isolating(self, pairs: list[tuple[Message, AnyEvent]],
                          plans: list[tuple[list[AnyEvent], BatchPlan]],
                          failed: list[tuple[Message, AnyEvent, Exception]],
-                         props: dict[str, dict[str, Any]]) -> None:
+                         props: dict[str, dict[str, Any]], prepared: PreparedBatch | None = None,
+                         writing: Callable[[], None] | None = None) -> None:
+        """Write `pairs` (`prepared`: their precomputed plan part, for the whole batch only)."""
         if not pairs:
             return
         chunk = [ev for _, ev in pairs]
         try:
-            plans.append((chunk, self.store.write_plan(chunk, props)))
+            plans.append((chunk, self.store.write_plan(chunk, props, prepared=prepared, writing=writing)))
         except Exception as exc:
             # Retryable trouble (graph away, conflicts, broker) goes up to the back-off loop. Anything
             # else failed the same way on every try: find the event that causes it (bisection); it is
@@ -326,8 +354,8 @@ class IngestConsumer:
                 failed.append((pairs[0][0], chunk[0], exc))
                 return
             mid = len(pairs) // 2
-            self._write_isolating(pairs[:mid], plans, failed, props)
-            self._write_isolating(pairs[mid:], plans, failed, props)
+            self._write_isolating(pairs[:mid], plans, failed, props, writing=writing)
+            self._write_isolating(pairs[mid:], plans, failed, props, writing=writing)
 
     def _with_graph_retry(self, stop: threading.Event, action: Callable[[], None]) -> bool:
         """Run `action`; while the graph (or DLQ broker) is unavailable pause, back off and retry."""

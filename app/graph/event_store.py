@@ -16,7 +16,7 @@ from app.graph.params import Rows
 from app.graph.queries import query
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
-from app.intake.plan import BatchPlan, BatchPlanner, identity_windows, unique_events
+from app.intake.plan import BatchPlan, BatchPlanner, PreparedBatch, identity_windows, prepare_batch, unique_events
 from app.intake.sessions import SessionSpan
 from app.privacy.tombstones import event_keys, split_tombstoned
 from graph_models.ids import url_uuid5
@@ -82,17 +82,27 @@ class EventStore:
     def write(self, events: Sequence[AnyEvent]) -> IngestResult:
         return self.write_plan(events).result
 
-    def write_plan(self, events: Sequence[AnyEvent], props: dict[str, dict[str, Any]] | None = None) -> BatchPlan:
-        """Write `events`; `props` may carry their precomputed Event properties (by messageId)."""
+    def prepare(self, events: Sequence[AnyEvent], props: dict[str, dict[str, Any]] | None = None) -> PreparedBatch:
+        """The part of planning `events` that needs no graph state (pure: may run before, and beside, a write)."""
+        return prepare_batch(events, self.session_gap_ms, event_keys, props)
+
+    def write_plan(self, events: Sequence[AnyEvent], props: dict[str, dict[str, Any]] | None = None, *,
+                   prepared: PreparedBatch | None = None, writing: Callable[[], None] | None = None) -> BatchPlan:
+        """Write `events`; `props` may carry their precomputed Event properties (by messageId), `prepared` the
+        graph-independent part of their plan (`prepare(events)`, e.g. computed under the previous batch's write).
+        `writing()` is called when the transaction has read and planned and sends its writes (the consumer then
+        lets the next batch's decoding start)."""
         if not events:
             return BatchPlan(writes=WritePlan(), result=IngestResult())
+        if prepared is None or prepared.ids != [e.messageId for e in events]:
+            prepared = self.prepare(events, props)
         context: Any = None
         hook_retries = 0
         attempt = 0
         while True:
             try:
                 with self.driver.session(database=self.database) as session:
-                    return session.execute_write(self._write, list(events), props, context)
+                    return session.execute_write(self._write, prepared, context, writing)
             except AfterWriteFailed as exc:
                 # The hook (journey engine) could not write its changes: write the batch again with the
                 # hook told what to leave out. Give up (the consumer isolates) if it keeps asking.
@@ -110,28 +120,34 @@ class EventStore:
                 attempt += 1
                 time.sleep(0.05 * attempt + random.random() * 0.05)
 
-    def _write(self, tx: ManagedTransaction, events: list[AnyEvent],
-               props: dict[str, dict[str, Any]] | None = None, context: Any = None) -> BatchPlan:
+    def _write(self, tx: ManagedTransaction, prep: PreparedBatch, context: Any = None,
+               writing: Callable[[], None] | None = None) -> BatchPlan:
         # Duplicates (already stored) and events of erased people (app/privacy: dropped, counted), one read.
-        seen = tx.run(query("ingest/find_seen"), ids=[e.messageId for e in events],
-                      tombstones=sorted({k for ev in events for k in event_keys(ev)})).single(strict=True)
-        fresh, dups = unique_events(events, set(seen["stored"]))
-        fresh, erased = split_tombstoned(fresh, set(seen["erased"]))
+        stored, erased_keys = tx.run(query("ingest/find_seen"), ids=prep.ids,
+                                     tombstones=prep.tombstones).single(strict=True).values()
+        if stored or erased_keys:  # the prepared dedupe and windows assumed neither: redo them
+            fresh, dups = unique_events(prep.events, set(stored))
+            fresh, erased = split_tombstoned(fresh, set(erased_keys))
+            windows = identity_windows(fresh, self.session_gap_ms, prep.stamps)
+        else:
+            fresh, dups, erased, windows = list(prep.fresh), list(prep.repeats), [], prep.windows
         if not fresh:
             return BatchPlan(writes=WritePlan(), result=IngestResult(duplicates=dups, tombstoned=erased))
-        windows = identity_windows(fresh, self.session_gap_ms)
         known: dict[str, KnownIdentity] = {}
         spans: dict[str, SessionSpan] = {}
-        for r in tx.run(query("ingest/find_people"),
-                        keys=[{"key": k, "fromMs": lo, "toMs": hi} for k, (lo, hi) in sorted(windows.items())]):
-            known[r["key"]] = KnownIdentity(r["key"], r["personId"], r["userId"])
-            if r["sessionId"] is not None:
-                spans[r["sessionId"]] = SessionSpan(r["sessionId"], r["personId"], r["startMs"], r["endMs"],
-                                                    r["eventCount"])
+        # Records are tuples in RETURN order: key, personId, userId, sessionId, startMs, endMs, eventCount.
+        for key, person_id, user_id, session_id, start_ms, end_ms, count in tx.run(
+                query("ingest/find_people"),
+                keys=[{"key": k, "fromMs": lo, "toMs": hi} for k, (lo, hi) in sorted(windows.items())]):
+            known[key] = KnownIdentity(key, person_id, user_id)
+            if session_id is not None:
+                spans[session_id] = SessionSpan(session_id, person_id, start_ms, end_ms, count)
         planner = BatchPlanner(fresh, list(known.values()), self.new_id, self.clock.now_ms(),
-                               duplicates=dups, props=props)
+                               duplicates=dups, prepared=prep)
         plan = planner.plan(list(spans.values()), self.session_gap_ms)
         plan.result.tombstoned = erased
+        if writing is not None:
+            writing()
         apply_plan(tx, plan.writes)
         if self.after_write is not None:  # e.g. the journey engine: commits with the events or not at all
             token = AFTER_WRITE_RETRY.set(context)

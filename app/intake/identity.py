@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 def identity_key(kind: str, value: str) -> str:
@@ -30,9 +31,8 @@ class IdentityInput:
     message_id: str
 
 
-@dataclass(frozen=True)
-class KnownIdentity:
-    """An identity node already in the graph and the person it points to."""
+class KnownIdentity(NamedTuple):
+    """An identity node already in the graph and the person it points to (one per key the batch names)."""
 
     key: str
     person_id: str

@@ -40,11 +40,48 @@ def unique_events(events: Sequence[AnyEvent], already_stored: set[str]) -> tuple
     return fresh, dups
 
 
+@dataclass
+class PreparedBatch:
+    """What planning a batch needs that does not depend on the graph, computed before its transaction opens
+    (the consumer does it in its decode worker, under the previous batch's write).
+
+    `fresh`, `repeats` and `windows` are exact for a batch none of whose events is stored or erased; the store
+    recomputes them from `events` otherwise.
+    """
+
+    events: list[AnyEvent]  # as given
+    ids: list[str]  # their messageIds, as given (the duplicate check)
+    tombstones: list[str]  # the tombstone keys of their identities, sorted (the erasure check)
+    fresh: list[AnyEvent]  # repeats inside the batch dropped, sorted by (timestamp, messageId)
+    repeats: list[str]  # messageIds repeated inside the batch
+    windows: dict[str, tuple[int, int]]  # identity_windows(fresh, gap)
+    stamps: dict[str, int]  # messageId -> epoch ms of its timestamp
+    props: dict[str, dict[str, Any]]  # messageId -> the Event node's properties
+    inputs: dict[str, IdentityInput]  # messageId -> what identity resolution needs from the event
+
+
+def prepare_batch(events: Sequence[AnyEvent], gap_ms: int, tombstone_keys: Callable[[AnyEvent], list[str]],
+                  props: dict[str, dict[str, Any]] | None = None) -> PreparedBatch:
+    """Everything about `events` the transaction does not have to compute (pure; `props` may be partial)."""
+    all_props = dict(props) if props else {}
+    for ev in events:
+        if ev.messageId not in all_props:
+            all_props[ev.messageId] = event_props(ev)
+    stamps = {mid: int(p["timestampMs"]) for mid, p in all_props.items()}
+    fresh, repeats = unique_events(events, set())
+    return PreparedBatch(
+        events=list(events), ids=[e.messageId for e in events],
+        tombstones=sorted({k for ev in events for k in tombstone_keys(ev)}),
+        fresh=fresh, repeats=repeats, windows=identity_windows(fresh, gap_ms, stamps), stamps=stamps,
+        props=all_props, inputs={ev.messageId: _identity_input(ev, stamps[ev.messageId]) for ev in fresh})
+
+
 def identity_keys(events: Sequence[AnyEvent]) -> list[str]:
     return sorted(identity_windows(events, 0))
 
 
-def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple[int, int]]:
+def identity_windows(events: Sequence[AnyEvent], gap_ms: int,
+                     stamps: dict[str, int] | None = None) -> dict[str, tuple[int, int]]:
     """Every identity key the batch mentions, with the time window its person's sessions must touch.
 
     An alias's previousId is looked up as both kinds. A merge unites windows in the planner, so a
@@ -57,7 +94,7 @@ def identity_windows(events: Sequence[AnyEvent], gap_ms: int) -> dict[str, tuple
         lo_hi[key] = (min(lo, ts), max(hi, ts))
 
     for ev in events:
-        ts = epoch_ms(ev.timestamp)
+        ts = stamps[ev.messageId] if stamps is not None else epoch_ms(ev.timestamp)
         if ev.userId:
             add(identity_key("userId", ev.userId), ts)
         if ev.anonymousId:
@@ -90,10 +127,16 @@ class BatchPlanner:
     now_ms: int
     duplicates: list[str] = field(default_factory=list)
     props: dict[str, dict[str, Any]] | None = None
+    prepared: PreparedBatch | None = None  # the batch's graph-independent part, when computed already
 
     def __post_init__(self) -> None:
-        self.stamps = [epoch_ms(e.timestamp) for e in self.events]
-        inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
+        prep = self.prepared
+        if prep is not None:
+            self.stamps = [prep.stamps[e.messageId] for e in self.events]
+            inputs = [prep.inputs[e.messageId] for e in self.events]
+        else:
+            self.stamps = [epoch_ms(e.timestamp) for e in self.events]
+            inputs = [_identity_input(e, ts) for e, ts in zip(self.events, self.stamps, strict=True)]
         self.identity = plan_identities(inputs, self.known, self.new_id)
         renamed = {m.loser: m.survivor for m in self.identity.merges}
         self._known_users = {k.person_id: k.person_user_id for k in self.known}
@@ -148,7 +191,7 @@ class BatchPlanner:
         ])
         result = IngestResult(
             written=[
-                WrittenEvent(messageId=ev.messageId, personId=pid, sessionId=sid, type=ev.type, timestampMs=ts)
+                WrittenEvent(ev.messageId, pid, sid, ev.type, ts)
                 for ev, pid, sid, ts in zip(
                     self.events, ident.event_person, sessions.event_session, self.stamps, strict=True
                 )
@@ -159,7 +202,8 @@ class BatchPlanner:
         return BatchPlan(writes=writes, result=result, events=self.events)
 
     def _props(self, ev: AnyEvent) -> dict[str, Any]:
-        cached = self.props.get(ev.messageId) if self.props else None
+        props = self.prepared.props if self.prepared is not None else self.props
+        cached = props.get(ev.messageId) if props else None
         return cached if cached is not None else event_props(ev)
 
     def _person_rows(self) -> list[dict[str, Any]]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SessionSpan:
-    """A session already in the graph."""
+class SessionSpan(NamedTuple):
+    """A session already in the graph (named tuples: a batch builds about a thousand of each of these)."""
 
     session_id: str
     person_id: str
@@ -22,8 +22,7 @@ class SessionSpan:
     event_count: int
 
 
-@dataclass(frozen=True)
-class SessionUpsert:
+class SessionUpsert(NamedTuple):
     session_id: str
     person_id: str
     start_ms: int
@@ -80,7 +79,14 @@ def plan_sessions(
 
     plan = SessionPlan(event_session=[""] * len(event_person))
     for pid, events in by_person_events.items():
-        for cl in _clusters(by_person_spans.get(pid, []), events, gap_ms):
+        spans_of = by_person_spans.get(pid)
+        if spans_of is None and len(events) == 1:  # the common case: a new session of one event (as below)
+            idx, ts = events[0]
+            sid = new_id(f"session:{pid}:{ts}")
+            plan.upserts.append(SessionUpsert(sid, pid, ts, ts, 1))
+            plan.event_session[idx] = sid
+            continue
+        for cl in _clusters(spans_of or [], events, gap_ms):
             if not cl.events:
                 continue
             spans = sorted(cl.spans, key=lambda s: (s.start_ms, s.session_id))

@@ -9,7 +9,8 @@ import pytest
 from app.clock import to_iso
 from app.intake.identity import KnownIdentity
 from app.intake.normalize import AnyEvent
-from app.intake.plan import BatchPlanner, identity_keys, identity_windows, unique_events
+from app.intake.plan import BatchPlanner, identity_keys, identity_windows, prepare_batch, unique_events
+from app.intake.rows import event_props
 from app.intake.sessions import SessionSpan
 from graph_models.ingest import WRITE_ORDER, WritePlan
 from tests.unit.helpers import GAP_MS, MINUTE_MS, T0_MS, counter, event
@@ -273,3 +274,25 @@ def test_plan_chain_of_merges_uses_final_survivor() -> None:
     assert rows_of(plan, "ingest/merge_sessions") == [{"gone": "SB", "keep": "SA"}]
     upserts = rows_of(plan, "ingest/update_sessions") + rows_of(plan, "ingest/create_sessions")
     assert [(u["sessionId"], u["personId"], u["eventCount"]) for u in upserts] == [("SA", "C", 5)]
+
+
+# --- prepare_batch (the graph-independent part, computed before the transaction) ------------------------------
+
+
+def test_prepare_batch_matches_what_the_transaction_computed() -> None:
+    e1 = ev("track", "m1", 3, userId="u1", anonymousId="a1", event="E")
+    e2 = ev("identify", "m2", 1, anonymousId="a2")
+    alias = ev("alias", "m3", 2, userId="u1", previousId="a2")
+    events = [e1, e2, alias, e1]
+    prep = prepare_batch(events, GAP_MS, lambda e: [f"t:{e.messageId}"])
+    fresh, dups = unique_events(events, set())
+    assert (prep.fresh, prep.repeats) == (fresh, dups) == ([e2, alias, e1], ["m1"])
+    assert prep.windows == identity_windows(fresh, GAP_MS)
+    assert prep.ids == ["m1", "m2", "m3", "m1"]
+    assert prep.tombstones == ["t:m1", "t:m2", "t:m3"]
+    assert prep.stamps == {"m1": at(3), "m2": at(1), "m3": at(2)}
+    assert prep.props["m2"] == event_props(e2)
+    assert list(prep.inputs) == ["m2", "m3", "m1"] and prep.inputs["m3"].previous_id == "a2"
+    planned_with = BatchPlanner(fresh, KNOWN, counter("id"), NOW_MS, prepared=prep)
+    planned_without = BatchPlanner(fresh, KNOWN, counter("id"), NOW_MS)
+    assert planned_with.plan([], GAP_MS) == planned_without.plan([], GAP_MS)

@@ -155,3 +155,17 @@ def test_every_event_gets_a_session_and_ids_are_fresh_per_cluster() -> None:
     plan = run(["P"] * 3 + ["Q"] * 2, [at(0), at(100), at(200), at(0), at(1)])
     assert all(plan.event_session)
     assert len({u.session_id for u in plan.upserts}) == len(plan.upserts) == 4
+
+
+def test_a_lone_event_starts_a_session_seeded_by_person_and_time_as_a_cluster_does() -> None:
+    seeds: list[str] = []
+
+    def new_id(seed: str) -> str:
+        seeds.append(seed)
+        return f"id{len(seeds)}"
+
+    lone = plan_sessions(["P"], [at(3)], [], GAP_MS, new_id)
+    pair = plan_sessions(["Q", "Q"], [at(3), at(4)], [], GAP_MS, new_id)
+    assert seeds == [f"session:P:{at(3)}", f"session:Q:{at(3)}"]
+    assert lone.upserts == [SessionUpsert("id1", "P", at(3), at(3), 1)] and lone.event_session == ["id1"]
+    assert pair.upserts == [SessionUpsert("id2", "Q", at(3), at(4), 2)]
