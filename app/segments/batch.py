@@ -25,7 +25,7 @@ from neo4j import Driver, ManagedTransaction
 from app.clock import Clock, SystemClock
 from app.graph.queries import query
 from app.journeys.store import LifecycleError
-from app.segments.evaluate import PersonFacts, evaluate, trait_gate
+from app.segments.evaluate import PersonFacts, evaluate, trait_gate, trait_keys
 from app.segments.membership import EventsSink, Known, Membership, Trigger, event_params, person_facts, timer_of
 from app.segments.store import PublishedSegment, published_segments
 from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentMember, SegmentSize, mentions
@@ -77,7 +77,9 @@ class SegmentEvaluator:
 
         def read(tx: ManagedTransaction) -> None:
             found = tx.run(query("segments/facts_scan"), after=after, until=pages[-1][-1],
-                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id, **params).single()
+                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id,
+                           traits=trait_keys([seg.definition.condition]),
+                           accounts=mentions(seg.definition.condition).accounts, **params).single()
             for row in (found["people"] if found is not None else None) or []:
                 pid, person, segs = person_facts(row)
                 facts[pid], current[pid], revs[pid] = person, segs, int(row["rev"] or 0)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import logging
@@ -97,6 +98,7 @@ class Change:
                            {"segment": self.segment_id, "reason": self.reason})
 
 
+@functools.lru_cache(maxsize=1024)  # a batch writes many changes at the same time
 def iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -278,6 +280,8 @@ def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
     """A `facts` / `facts_scan` row as (personId, facts with events in time order, current segment ids)."""
     pid = str(row["personId"])
     traits = row["traits"] or {}
+    if isinstance(traits, list):  # facts_scan: only the [key, value] pairs the condition reads
+        traits = {k: v for k, v in traits if v is not None}
     events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
     person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
     return pid, person, {s for s in row["segments"] or [] if s}
