@@ -25,10 +25,10 @@ from neo4j import Driver, ManagedTransaction
 from app.clock import Clock, SystemClock
 from app.graph.queries import query
 from app.journeys.store import LifecycleError
-from app.segments.evaluate import PersonFacts, evaluate, trait_gate
-from app.segments.membership import EventsSink, Membership, Trigger, event_params, person_facts
+from app.segments.evaluate import PersonFacts, evaluate, trait_gate, trait_keys
+from app.segments.membership import EventsSink, Known, Membership, Trigger, event_params, person_facts, timer_of
 from app.segments.store import PublishedSegment, published_segments
-from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentMember, SegmentSize
+from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentMember, SegmentSize, mentions
 
 DEFAULT_PAGE = 500
 DEFAULT_SCAN = 50_000  # people per facts_scan (each is a label scan: fewer, larger ones are cheaper)
@@ -40,10 +40,11 @@ class _Chunk:
     """Pages of people with the facts `facts_scan` returned for them (everyone else is out and not in)."""
 
     def __init__(self, pages: list[list[str]], facts: dict[str, PersonFacts], current: dict[str, set[str]],
-                 now_ms: int) -> None:
+                 revs: dict[str, int], now_ms: int) -> None:
         self.pages = pages
         self.facts = facts
         self.current = current
+        self.revs = revs  # each person's `_rev` as the scan read it (before their facts)
         self.now_ms = now_ms
 
 
@@ -72,17 +73,20 @@ class SegmentEvaluator:
         params = event_params([seg], now)
         facts: dict[str, PersonFacts] = {}
         current: dict[str, set[str]] = {}
+        revs: dict[str, int] = {}
 
         def read(tx: ManagedTransaction) -> None:
             found = tx.run(query("segments/facts_scan"), after=after, until=pages[-1][-1],
-                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id, **params).single()
+                           gate=trait_gate(seg.definition.condition), segmentId=seg.segment_id,
+                           traits=trait_keys([seg.definition.condition]),
+                           accounts=mentions(seg.definition.condition).accounts, **params).single()
             for row in (found["people"] if found is not None else None) or []:
                 pid, person, segs = person_facts(row)
-                facts[pid], current[pid] = person, segs
+                facts[pid], current[pid], revs[pid] = person, segs, int(row["rev"] or 0)
 
         with self.driver.session(database=self.database) as session:
             session.execute_read(read)
-        return _Chunk(pages, facts, current, now)
+        return _Chunk(pages, facts, current, revs, now)
 
     def _chunks(self, seg: PublishedSegment, pages: list[list[str]], after: str | None) -> Iterator[_Chunk]:
         """`pages` in chunks of about `scan` people with their facts, the next chunk read ahead in a thread."""
@@ -159,7 +163,7 @@ class SegmentEvaluator:
                            and evaluate(seg.definition.condition, chunk.facts[pid], chunk.now_ms)
                            != (seg.segment_id in chunk.current[pid])]
                 if changed or len(unrecorded) >= FLUSH_PAGES * self.page:
-                    self._write(seg, evaluation_id, changed, unrecorded, chunk.now_ms)
+                    self._write(seg, evaluation_id, changed, unrecorded, chunk.now_ms, chunk)
                     unrecorded = []
                 done += len(page)
                 if progress is not None:
@@ -200,17 +204,25 @@ class SegmentEvaluator:
         return total
 
     def _write(self, seg: PublishedSegment, evaluation_id: str, changed: list[str], scanned: list[str],
-               now: int) -> None:
-        """One write transaction: lock, re-read, re-evaluate and write `changed` (if any), then move the
-        cursor past `scanned` (the people evaluated since the last cursor write, in order)."""
+               now: int, chunk: _Chunk | None = None) -> None:
+        """One write transaction: lock `changed` (if any), evaluate them again and write what changed, then
+        move the cursor past `scanned` (the people evaluated since the last cursor write, in order). A person
+        whose revision did not move since the chunk's scan is evaluated on the scanned facts; the others (and
+        everyone, for a condition on account traits: an account's change does not bump its members) are read
+        again under the lock."""
 
         def write(tx: ManagedTransaction) -> None:
             entered = left = 0
             if changed:
-                tx.run(query("segments/lock_people"), persons=changed).consume()
+                found = tx.run(query("segments/lock_people_read"), persons=changed).single()
+                known: dict[str, Known] = {}
+                if chunk is not None and not mentions(seg.definition.condition).accounts:
+                    for pid, rev, timer in (found["people"] if found is not None else None) or []:
+                        if pid in chunk.facts and rev == chunk.revs.get(pid, -2) + 1:
+                            known[pid] = Known(chunk.facts[pid], chunk.current[pid], timer_of(timer))
                 trigger = Trigger(now, f"batch:{evaluation_id}", "batch evaluation")
                 outcome = self.membership.apply(tx, {pid: [seg] for pid in changed},
-                                                {pid: trigger for pid in changed})
+                                                {pid: trigger for pid in changed}, known=known)
                 entered = sum(1 for c in outcome.changes if c.change == "entered")
                 left = len(outcome.changes) - entered
                 if outcome.changes and self.sink is not None:

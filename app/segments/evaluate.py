@@ -89,6 +89,8 @@ def trait_gate(condition: SegmentCondition) -> list[list[Any]]:
 
 
 def _matching(events: Iterable[FactEvent], name: str, where: list[PropertyCondition]) -> list[FactEvent]:
+    if not where:
+        return [e for e in events if e.name == name]
     return [e for e in events if e.name == name and matches_properties(where, e.properties)]
 
 
@@ -185,6 +187,17 @@ def describe(condition: SegmentCondition) -> str:
     if isinstance(condition, SegNot):
         return "not " + describe(condition.not_)
     return type(condition).__name__
+
+
+def trait_keys(conditions: Sequence[SegmentCondition]) -> list[str]:
+    """The person properties the conditions read (each trait path's first key), and `userId` (members are
+    shown by it): what a batch scan ships as traits."""
+    keys = {"userId"}
+    for cond in conditions:
+        for c in walk(cond):
+            if isinstance(c, TraitCondition):
+                keys.add(c.trait.split(".")[0])
+    return sorted(keys)
 
 
 def event_names(conditions: Sequence[SegmentCondition]) -> set[str]:

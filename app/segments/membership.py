@@ -3,8 +3,9 @@
 - `Membership` evaluates people against published segments inside a caller's transaction: fixed named
   query `segments/facts` reads the facts (one row per person), `app.segments.evaluate` answers the
   conditions, changes are written as `(:Person)-[:IN_SEGMENT {sinceMs, messageId, reason}]->(:Segment)`
-  plus a `(:SegmentChange)` in the person's history, and windowed segments get a `(:SegmentTimer)` at the
-  next moment time alone could change the answer.
+  plus a `(:SegmentChange)` in the person's history, and a person in windowed segments has one
+  `(:SegmentTimer {key: personId})` holding each segment's next moment time alone could change the answer
+  (written only when those moments change).
 - `SegmentWriter` is the ingest hook (between person state and the journey engine): for each person in the
   batch it re-evaluates only the segments whose conditions mention one of the person's event names or
   changed traits (all of them after an identity merge), and hands the membership changes to the engine as
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import logging
@@ -96,12 +98,21 @@ class Change:
                            {"segment": self.segment_id, "reason": self.reason})
 
 
+@functools.lru_cache(maxsize=1024)  # a batch writes many changes at the same time
 def iso(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def timer_key(segment_id: str, person_id: str) -> str:
-    return f"{segment_id}|{person_id}"
+Timer = dict[str, int]  # a person's segment timer: segment id -> the next time it could change by time alone
+
+
+def timer_of(value: Any) -> Timer | None:
+    """A `facts` row's `timer` ([segments, wakes] or null) as a map."""
+    if not value:
+        return None
+    segments, wakes = [*value, None, None][:2]
+    return {str(s): int(w) for s, w in zip(segments or [], wakes or [], strict=False) if s is not None
+            and w is not None}
 
 
 @dataclass
@@ -113,10 +124,21 @@ class Trigger:
     reason: str
 
 
+@dataclass(frozen=True)
+class Known:
+    """A person's facts a caller already holds and has proven current inside its transaction (so `apply`
+    does not read them again): the facts, current memberships and segment timer."""
+
+    facts: PersonFacts
+    current: set[str]
+    timer: Timer | None
+
+
 @dataclass
 class Outcome:
     changes: list[Change] = field(default_factory=list)
     evaluated: int = 0
+    missing: set[str] = field(default_factory=set)  # people not found (merged away or erased meanwhile)
 
 
 class Membership:
@@ -124,66 +146,86 @@ class Membership:
 
     @staticmethod
     def read_facts(tx: ManagedTransaction, persons: Sequence[str], segments: Sequence[PublishedSegment],
-                   now_ms: int) -> tuple[dict[str, PersonFacts], dict[str, set[str]]]:
+                   now_ms: int) -> dict[str, Known]:
         """The facts of `persons` for `segments` (events only of the names they count, since the largest
-        window), and each person's current memberships."""
-        facts: dict[str, PersonFacts] = {}
-        current: dict[str, set[str]] = {}
+        window), each person's current memberships and segment timer."""
+        found: dict[str, Known] = {}
         if not persons:
-            return facts, current
+            return found
         params = event_params(segments, now_ms)
         for r in tx.run(query("segments/facts"), persons=list(persons), **params):
             pid, person, segs = person_facts(r)
-            facts[pid], current[pid] = person, segs
-        return facts, current
+            found[pid] = Known(person, segs, timer_of(r["timer"]))
+        return found
 
     def apply(self, tx: ManagedTransaction, wanted: Mapping[str, Sequence[PublishedSegment]],
-              triggers: Mapping[str, Trigger], *, timers: bool = True) -> Outcome:
+              triggers: Mapping[str, Trigger], *, timers: bool = True, known: Mapping[str, Known] | None = None,
+              live: set[str] | None = None) -> Outcome:
         """Evaluate each person of `wanted` for their segments at their trigger's time; write the changes
-        (and, with `timers`, the windowed segments' next timers)."""
+        and, with `timers`, the person's segment timer (the evaluated windowed segments' next wakes beside
+        the others' kept ones; entries for segments not in `live`, when given, are dropped). The facts of
+        people in `known` are not read again."""
         out = Outcome()
         persons = sorted(p for p, segs in wanted.items() if segs)
         if not persons:
             return out
+        known = known or {}
         every: dict[str, PublishedSegment] = {s.segment_id: s for segs in wanted.values() for s in segs}
-        latest = max(t.at_ms for p, t in triggers.items() if p in wanted)
-        facts, current = self.read_facts(tx, persons, list(every.values()), latest)
+        unread = [p for p in persons if p not in known]
+        latest = max((triggers[p].at_ms for p in unread), default=0)
+        read = self.read_facts(tx, unread, list(every.values()), latest) if unread else {}
         set_rows: list[dict[str, Any]] = []
+        new_rows: list[dict[str, Any]] = []
         clear: list[str] = []
         for pid in persons:
-            person = facts.get(pid)
-            if person is None:  # merged away or erased meanwhile
+            state = known.get(pid) or read.get(pid)
+            if state is None:  # merged away or erased meanwhile
+                out.missing.add(pid)
                 continue
-            trig = triggers[pid]
+            person, trig = state.facts, triggers[pid]
             until = _until(person, trig.at_ms)
             answers: dict[str, bool] = {}  # segments with the same condition are evaluated once per person
             wakes: dict[str, int | None] = {}
+            timer: Timer = {s: w for s, w in (state.timer or {}).items() if live is None or s in live}
             for seg in wanted[pid]:
                 out.evaluated += 1
                 cond, same = seg.definition.condition, _condition_key(seg)
                 if same not in answers:
                     answers[same] = evaluate(cond, until, trig.at_ms)
                 now_in = answers[same]
-                was_in = seg.segment_id in current[pid]
+                was_in = seg.segment_id in state.current
                 if now_in != was_in:
                     out.changes.append(Change(pid, seg.segment_id, seg.version, ENTERED if now_in else LEFT,
                                               trig.at_ms, trig.message_id,
                                               f"{trig.reason}: {explain(cond, person, trig.at_ms)}"[:500]))
-                if timers and _windowed(seg):
+                if not timers:
+                    continue
+                timer.pop(seg.segment_id, None)
+                if _windowed(seg):
                     if same not in wakes:
                         wakes[same] = next_change_ms(cond, person, trig.at_ms)
-                    wake, key = wakes[same], timer_key(seg.segment_id, pid)
-                    if wake is None:
-                        clear.append(key)
-                    else:
-                        set_rows.append({"key": key, "personId": pid, "segmentId": seg.segment_id,
-                                         "wakeAtMs": wake, "wakeBucket": wake // BUCKET_MS})
+                    wake = wakes[same]
+                    if wake is not None:
+                        timer[seg.segment_id] = wake
+            if timers and timer != (state.timer or {}):
+                if timer:
+                    segs = sorted(timer)
+                    first = min(timer.values())
+                    (set_rows if state.timer is not None else new_rows).append(
+                        {"personId": pid, "segments": segs, "wakes": [timer[s] for s in segs], "wakeAtMs": first,
+                         "wakeBucket": first // BUCKET_MS})
+                else:
+                    clear.append(pid)
         self.write(tx, out.changes)
         if clear:
             tx.run(query("segments/timer_clear"), keys=clear).consume()
         if set_rows:
             tx.run(query("segments/timer_set"), rows=set_rows).consume()
-            tx.run(query("segments/timer_lower_cursor"), bucket=min(r["wakeBucket"] for r in set_rows)).consume()
+        if new_rows:  # read as absent under the person's lock: no MERGE lookup
+            tx.run(query("segments/timer_create"), rows=new_rows).consume()
+        if set_rows or new_rows:
+            tx.run(query("segments/timer_lower_cursor"),
+                   bucket=min(r["wakeBucket"] for r in set_rows + new_rows)).consume()
         return out
 
     @staticmethod
@@ -238,6 +280,8 @@ def person_facts(row: Any) -> tuple[str, PersonFacts, set[str]]:
     """A `facts` / `facts_scan` row as (personId, facts with events in time order, current segment ids)."""
     pid = str(row["personId"])
     traits = row["traits"] or {}
+    if isinstance(traits, list):  # facts_scan: only the [key, value] pairs the condition reads
+        traits = {k: v for k, v in traits if v is not None}
     events = sorted((fact_event(e) for e in row["events"] or []), key=lambda e: e.timestamp_ms)
     person = PersonFacts(pid, traits, [a for a in row["accounts"] or [] if a], events, traits.get("userId"))
     return pid, person, {s for s in row["segments"] or [] if s}
@@ -361,17 +405,23 @@ class SegmentTimers:
         due = tx.run(query("segments/timer_due"), buckets=buckets, nowMs=now, limit=limit).data()
         if not due:
             return 0
-        tx.run(query("segments/timer_clear"), keys=[r["key"] for r in due]).consume()
+        legacy = [r["key"] for r in due if r["key"] != r["personId"]]  # per (segment, person) timers
+        if legacy:
+            tx.run(query("segments/timer_clear"), keys=legacy).consume()
         live = {s.segment_id: s for s in published_segments(tx)}
-        persons = sorted({r["personId"] for r in due if r["segmentId"] in live})
-        if persons:
-            tx.run(query("segments/lock_people"), persons=persons).consume()
+        persons = sorted({r["personId"] for r in due})
+        tx.run(query("segments/lock_people"), persons=persons).consume()
         wanted: dict[str, list[PublishedSegment]] = defaultdict(list)
         for r in due:
-            if r["segmentId"] in live:
-                wanted[r["personId"]].append(live[r["segmentId"]])
+            for sid in r["segments"] or []:
+                if sid in live and live[sid] not in wanted[r["personId"]]:
+                    wanted[r["personId"]].append(live[sid])
         triggers = {pid: Trigger(now, "timer", "window passed") for pid in wanted}
-        outcome = self.membership.apply(tx, wanted, triggers)
+        outcome = self.membership.apply(tx, wanted, triggers, live=set(live))
+        idle = {r["personId"] for r in due if r["key"] == r["personId"] and not wanted.get(r["personId"])}
+        gone = sorted(outcome.missing | idle)
+        if gone:  # the person is gone or none of their timed segments is published any more
+            tx.run(query("segments/timer_clear"), keys=gone).consume()
         if outcome.changes and self.sink is not None:
             self.sink(tx, [c.engine_event() for c in outcome.changes])
         return len(due)

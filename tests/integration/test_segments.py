@@ -369,3 +369,63 @@ def test_batch_evaluation_of_a_stricter_version_removes_members_its_trait_gate_r
     assert (info.status, info.scanned, info.entered, info.left) == ("done", 4, 0, 1)
     assert members(graph, settings, "viewers") == ["u0", "u2"]
     assert history(graph, settings, "viewers")[-1] == ("u1", "left")
+
+
+RECENT_VIEWERS: dict[str, Any] = {
+    "id": "recent-viewers", "name": "Viewed pricing today",
+    "condition": {"recency": {"event": "Viewed Pricing"}, "within": "1d"},
+}
+
+
+def test_one_timer_per_person_for_all_their_windowed_segments(settings: Settings, graph: Driver,
+                                                              clock: FakeClock) -> None:
+    """A person in two windowed segments has one SegmentTimer (each segment's wake on it, the earliest one
+    swept); a timer from before timers were per person (key '<segment>|<person>') still fires, then goes."""
+    publish_segment(graph, settings, PRICING, clock)
+    publish_segment(graph, settings, RECENT_VIEWERS, clock)
+    with harness(settings, graph, clock) as h:
+        timers = SegmentTimers(graph, settings.neo4j_database, clock=clock, sink=h.engine.apply_events)
+        h.send(ev("i1", 0, kind="identify", userId="ann", traits={"plan": "pro"}),
+               ev("v1", 1, "Viewed Pricing", userId="ann"), ev("v2", 2, "Viewed Pricing", userId="ann"))
+        assert members(graph, settings, "pricing-interest") == members(graph, settings, "recent-viewers") == ["ann"]
+        pid = rows(graph, settings, "MATCH (p:Person {userId: 'ann'}) RETURN p.personId AS p")[0]["p"]
+        timer = rows(graph, settings, """MATCH (t:SegmentTimer) RETURN t.key AS key, t.segments AS segments,
+                                         t.wakes AS wakes, t.wakeAtMs AS wakeAtMs""")
+        assert len(timer) == 1 and timer[0]["key"] == pid
+        assert timer[0]["segments"] == ["pricing-interest", "recent-viewers"]
+        first_view = START_MS + 60_000
+        assert timer[0]["wakes"] == [first_view + 7 * 86_400_000 + 1, first_view + 86_400_000 + 1]
+        assert timer[0]["wakeAtMs"] == first_view + 86_400_000 + 1
+        graph.execute_query("""CREATE (:SegmentTimer {key: 'recent-viewers|' + $p, personId: $p,
+                                      segmentId: 'recent-viewers', wakeAtMs: $w, wakeBucket: $w / 60000})""",
+                            p=pid, w=timer[0]["wakeAtMs"], database_=settings.neo4j_database)
+        assert advance(h, timers, days=1, hours=1) == 2  # the person's timer and the old one
+        assert members(graph, settings, "recent-viewers") == []
+        assert members(graph, settings, "pricing-interest") == ["ann"]
+        left = rows(graph, settings, "MATCH (t:SegmentTimer) RETURN t.key AS key, t.segments AS segments")
+        assert left == [{"key": pid, "segments": ["pricing-interest"]}]
+
+
+def test_batch_evaluation_reads_again_people_who_changed_after_its_scan(settings: Settings, graph: Driver,
+                                                                         clock: FakeClock) -> None:
+    """The batch writes from its scan only for people whose revision did not move since: ann turns free
+    between the scan and the write, so she is read again under the lock and does not enter."""
+    from app.segments.batch import SegmentEvaluator, _Chunk
+
+    with harness(settings, graph, clock) as h:
+        h.send(*[ev(f"i-{u}", 0, kind="identify", userId=u, traits={"plan": "pro"}) for u in ("ann", "bob")],
+               *[ev(f"v-{u}-{k}", 1 + k, "Viewed Pricing", userId=u) for u in ("ann", "bob") for k in range(2)])
+        clock.advance(hours=1)
+        publish_segment(graph, settings, PRICING, clock)
+        evaluator = SegmentEvaluator(graph, settings.neo4j_database, clock=clock, page=10)
+        read = evaluator._read_chunk
+
+        def read_then_change(*args: Any) -> _Chunk:
+            chunk = read(*args)
+            h.send(ev("i-ann-free", 59, kind="identify", userId="ann", traits={"plan": "free"}))
+            return chunk
+
+        evaluator._read_chunk = read_then_change  # type: ignore[method-assign]
+        info = evaluator.evaluate("pricing-interest")
+    assert (info.scanned, info.entered, info.left) == (2, 1, 0)
+    assert members(graph, settings, "pricing-interest") == ["bob"]
