@@ -16,4 +16,5 @@ class ErasureReport(BaseModel):
     tombstones: int = Field(default=0, description="identity keys tombstoned (ingest drops their events)")
     removed: dict[str, int] = Field(default_factory=dict,
                                     description="nodes removed per kind: identities, events, sessions, "
-                                                "enrollments, actionRequests, decisions, deliveries, merges")
+                                                "enrollments, actionRequests, decisions, deliveries, merges, "
+                                                "segmentChanges")

@@ -1,7 +1,8 @@
 """Erasing a person: their identities, events, sessions, enrollments (and visits), action requests,
-decisions, deliveries (and delivery events), merge records and engine failures on their events are
-deleted in one write transaction; their identity keys are tombstoned (hashed) so events still in Kafka
-cannot re-create them; an AuditEntry keeps who asked, when, how much went and a hash of the personId."""
+decisions, deliveries (and delivery events), merge records, segment history and timer, and engine failures
+on their events are deleted in one write transaction; their identity keys are tombstoned (hashed) so events
+still in Kafka cannot re-create them; an AuditEntry keeps who asked, when, how much went and a hash of the
+personId."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from app.privacy.tombstones import tombstone_key
 from graph_models.principal import Principal
 from graph_models.privacy import ErasureReport
 
-COUNTED = ("events", "sessions", "enrollments", "actionRequests", "decisions", "deliveries", "merges")
+COUNTED = ("events", "sessions", "enrollments", "actionRequests", "decisions", "deliveries", "merges",
+           "segmentChanges")
 
 
 class InvalidRef(PermanentError):

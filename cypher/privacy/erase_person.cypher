@@ -24,6 +24,10 @@ MATCH (:Person {personId: $personId})-[:HAD_SESSION]->(s:Session)
 DETACH DELETE s;
 MATCH (:Person {personId: $personId})-[:MERGED_FROM]->(m:PersonMerge)
 DETACH DELETE m;
+MATCH (:Person {personId: $personId})-[:SEGMENT_CHANGE]->(c:SegmentChange)
+DETACH DELETE c;
+MATCH (t:SegmentTimer {key: $personId})
+DELETE t;
 MATCH (i:Identity)-[:IDENTIFIES]->(:Person {personId: $personId})
 DETACH DELETE i;
 MATCH (p:Person {personId: $personId})

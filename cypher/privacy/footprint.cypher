@@ -10,4 +10,6 @@ CALL (p) { OPTIONAL MATCH (a:ActionRequest)-[:FOR]->(p) RETURN count(a) AS actio
 CALL (p) { OPTIONAL MATCH (d:Decision)-[:FOR]->(p) RETURN count(d) AS decisions }
 CALL (p) { OPTIONAL MATCH (d:Delivery)-[:TO]->(p) RETURN count(d) AS deliveries }
 CALL (p) { OPTIONAL MATCH (p)-[:MERGED_FROM]->(m:PersonMerge) RETURN count(m) AS merges }
-RETURN p.personId AS personId, keys, events, sessions, enrollments, actionRequests, decisions, deliveries, merges
+CALL (p) { OPTIONAL MATCH (p)-[:SEGMENT_CHANGE]->(c:SegmentChange) RETURN count(c) AS segmentChanges }
+RETURN p.personId AS personId, keys, events, sessions, enrollments, actionRequests, decisions, deliveries, merges,
+       segmentChanges

@@ -26,6 +26,7 @@ from graph_models.principal import ApiKey
 from tests.conftest import wait_until
 from tests.integration.journey_support import publish
 from tests.integration.support import produce_events, rows, scalar
+from tests.integration.test_segments import publish_segment
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +100,9 @@ def test_erase_a_person_and_keep_them_erased(settings: Settings, graph: Driver, 
         "id": "promo", "name": "promo", "entry": {"event": "Promo Viewed", "reentry": "always"}, "start": "send",
         "steps": [{"id": "send", "type": "action", "channel": "email", "template": "welcome_email", "next": "done"},
                   {"id": "done", "type": "end"}]}), clock)
+    # a windowed segment both people enter: a SegmentChange in their history and a segment timer each
+    publish_segment(graph, settings, {"id": "promo-viewers", "name": "Promo viewers", "condition": {
+        "count": {"event": "Promo Viewed", "within": "7d"}, "op": "gte", "value": 1}}, clock)
     produce_events(settings, EVENTS)
     consume(settings, graph, clock, len(EVENTS))
     person_id = scalar(graph, settings, "MATCH (p:Person {userId: $u}) RETURN p.personId", u=USER)
@@ -108,6 +112,7 @@ def test_erase_a_person_and_keep_them_erased(settings: Settings, graph: Driver, 
         RETURN [COUNT { (p)-[:ENROLLED]->() }, COUNT { (:Decision)-[:FOR]->(p) },
                 COUNT { (:Delivery)-[:TO]->(p) }, COUNT { (p)-[:PERFORMED]->() }]""", p=person_id)
     assert before == [1, 1, 1, 3], before
+    assert scalar(graph, settings, "MATCH (t:SegmentTimer {key: $p}) RETURN count(t)", p=person_id) == 1
     assert client.get(f"/v1/people/{USER}/timeline", headers=auth("ada")).status_code == 200
 
     # only admins erase; a dry run changes nothing
@@ -126,7 +131,7 @@ def test_erase_a_person_and_keep_them_erased(settings: Settings, graph: Driver, 
     removed = report["removed"]
     assert removed.pop("measurementRecords") >= 1  # pending outbox records about zed
     assert removed == {"identities": 2, "events": 3, "sessions": 1, "enrollments": 1,
-                       "actionRequests": 1, "decisions": 1, "deliveries": 1, "merges": 0}
+                       "actionRequests": 1, "decisions": 1, "deliveries": 1, "merges": 0, "segmentChanges": 1}
 
     # nothing of zed can be found by any id, nor anywhere in the graph
     for ref in (USER, f"userId:{USER}", f"anonymousId:{ANON}", f"personId:{person_id}"):
