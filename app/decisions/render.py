@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from markupsafe import escape
 from liquid import BoundTemplate, Environment, Mode
 from liquid.exceptions import LiquidError
+from markupsafe import escape
 
 from app.journeys.catalog import TemplateSpec
 
