@@ -227,7 +227,11 @@ class JourneyRuntime:
         survivors = {survivor for _, survivor in plan.result.merges}
         # Everyone else is walked only through a live enrollment: their ended enrollments stay unread.
         full = work._entering(set(survivors), events)
-        work.traits, enrollments = self._load_people(tx, persons, locked, full)
+        # A person this batch created (`ingest/create_persons`: none of their keys pointed at a person) has no
+        # enrollment yet: unless an event of theirs may enter a version, there is nothing to read about them.
+        created = {r["personId"] for r in plan.writes.rows.get("ingest/create_persons", ())}
+        unread = created - full - {p for pair in plan.result.merges for p in pair}
+        work.traits, enrollments = self._load_people(tx, [p for p in persons if p not in unread], locked, full)
         for pid in sorted(survivors):
             work.dedupe_after_merge(enrollments[pid], plan)
         work.expect_candidates(events, enrollments)
