@@ -10,6 +10,8 @@ Values are HTML-escaped in the `html` part only.
 from __future__ import annotations
 
 import hashlib
+import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import orjson
 from liquid import BoundTemplate, Environment, Mode
 from liquid.exceptions import LiquidError
+from markupsafe import escape
 
 from app.journeys.catalog import TemplateSpec
 
@@ -117,10 +120,17 @@ class TemplateCheck:
     errors: tuple[str, ...]
 
 
+# A part made only of literal text and `{{ root.key... }}` outputs (optionally `| url_encode`), e.g. most
+# catalog templates, is rendered without Liquid (same text, see `_fast_render`): (literals, outputs).
+_FastPart = tuple[tuple[str, ...], tuple[tuple[tuple[str, ...], bool], ...]]
+_OUTPUT = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *(\| *url_encode *)?\}\}")
+
+
 @dataclass(frozen=True)
 class _Compiled:
     parts: dict[str, BoundTemplate | None]  # None: the part did not parse
     check: TemplateCheck
+    fast: dict[str, _FastPart | None] = field(default_factory=dict)  # None: Liquid renders it
 
 
 _cache: dict[tuple[str, str], _Compiled] = {}
@@ -137,7 +147,8 @@ def render(template: TemplateSpec, context: RenderContext) -> Rendered:
             if source is None:
                 out[part] = None
             else:
-                out[part] = _render_part(template.id, part, source, compiled.parts.get(part), data, errors)
+                out[part] = _render_part(template.id, part, source, compiled.parts.get(part), data, errors,
+                                         compiled.fast.get(part))
         return Rendered(out["subject"], out["text"] or "", out["html"], errors, defaulted)
     except Exception as exc:  # the renderer itself must never fail a message
         return Rendered(None, "", None, [f"{template.id}: render failed: {type(exc).__name__}: {exc}"], [])
@@ -183,7 +194,9 @@ def _compile(template: TemplateSpec) -> _Compiled:
             seen.setdefault(_simple(segments), None)
     paths = tuple(p for p in seen if p)
     tokens = tuple(sorted({token_path(p) for p in paths}))
-    compiled = _Compiled(parts, TemplateCheck(tokens, paths, tuple(errors)))
+    fast = {part: _fast_part(source) if parts.get(part) is not None else None
+            for part, source in template.parts().items()}
+    compiled = _Compiled(parts, TemplateCheck(tokens, paths, tuple(errors)), fast)
     if len(_cache) >= MAX_CACHED:
         _cache.clear()
     _cache[key] = compiled
@@ -231,7 +244,12 @@ def _render_part(
     bound: BoundTemplate | None,
     data: Mapping[str, Any],
     errors: list[str],
+    fast: _FastPart | None = None,
 ) -> str:
+    if fast is not None:
+        done = _fast_render(fast, data, part == "html")
+        if done is not None:
+            return done
     if bound is not None:
         try:
             return bound.render(**data)
@@ -243,11 +261,61 @@ def _render_part(
         return ""
 
 
+def _fast_part(source: str) -> _FastPart | None:
+    """`source` as literals and simple outputs, or None when it has anything else Liquid must handle (tags,
+    whitespace control, other filters, special properties such as `size`)."""
+    literals: list[str] = []
+    outputs: list[tuple[tuple[str, ...], bool]] = []
+    at = 0
+    for m in _OUTPUT.finditer(source):
+        literals.append(source[at:m.start()])
+        path = tuple(m.group(1).split("."))
+        if len(path) < 2 or any(p in _SPECIAL for p in path):
+            return None
+        outputs.append((path, m.group(2) is not None))
+        at = m.end()
+    literals.append(source[at:])
+    if any("{{" in lit or "{%" in lit for lit in literals):
+        return None
+    return tuple(literals), tuple(outputs)
+
+
+def _fast_render(fast: _FastPart, data: Mapping[str, Any], autoescape: bool) -> str | None:
+    """The text Liquid would render for a `_fast_part`, or None (Liquid renders it) when a value is not a plain
+    string or integer (or missing, or null), or the output could reach Liquid's output limit."""
+    literals, outputs = fast
+    pieces = [literals[0]]
+    for (path, url), literal in zip(outputs, literals[1:], strict=True):
+        value: Any = data
+        for segment in path:
+            if value is None or value is _MISSING:
+                break  # Liquid prints nothing for an undefined or null value, filtered or not
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return None
+            value = value.get(segment, _MISSING)
+        if value is None or value is _MISSING:
+            text = ""
+        elif url:
+            if type(value) is not str:
+                return None
+            text = urllib.parse.quote_plus(value)
+        elif type(value) is str:
+            text = str(escape(value)) if autoescape else value
+        elif type(value) is int:
+            text = str(value)
+        else:
+            return None
+        pieces.append(text)
+        pieces.append(literal)
+    out = "".join(pieces)
+    return out if len(out) * 4 < MAX_OUTPUT_BYTES else None
+
+
 _MISSING = object()
 
 
 def _lookup(value: Any, segment: str | int) -> Any:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         found = value.get(segment, _MISSING)
         if found is _MISSING and isinstance(segment, str) and segment in _SPECIAL:
             return value  # `size` of a mapping

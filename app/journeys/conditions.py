@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ _MISSING = object()
 
 def get_path(data: Mapping[str, Any] | None, path: str) -> Any:
     """`a.b.c` inside nested maps; a JSON-text value (nested traits in the graph) is parsed on the way."""
-    if "." not in path and isinstance(data, Mapping):  # the common case: one key of a map
+    if "." not in path and (type(data) is dict or isinstance(data, Mapping)):  # the common case: one key
         return data.get(path, _MISSING)
     current: Any = data
     for part in path.split("."):
@@ -43,7 +44,14 @@ def get_path(data: Mapping[str, Any] | None, path: str) -> Any:
     return current
 
 
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt,
+                                                  "lte": operator.le}
+
+
 def _number(value: Any) -> float | None:
+    kind = type(value)
+    if kind is int or kind is float:  # the common case first (bool is neither)
+        return float(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -65,14 +73,14 @@ def compare(actual: Any, op: str, expected: Any) -> bool:
     if op == "eq":
         a, b = _number(actual), _number(expected)
         return a == b if a is not None and b is not None else bool(actual == expected)
-    if op in ("gt", "gte", "lt", "lte"):
+    order = _ORDER.get(op)
+    if order is not None:
         a, b = _number(actual), _number(expected)
         if a is None or b is None:
             if isinstance(actual, str) and isinstance(expected, str):
-                a_s, b_s = actual, expected
-                return {"gt": a_s > b_s, "gte": a_s >= b_s, "lt": a_s < b_s, "lte": a_s <= b_s}[op]
+                return order(actual, expected)
             return False
-        return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
+        return order(a, b)
     if op == "in":
         return isinstance(expected, list) and any(compare(actual, "eq", e) for e in expected)
     if op == "not_in":
@@ -97,7 +105,10 @@ class EvalContext:
 
 
 def matches_properties(conditions: list[PropertyCondition], properties: Mapping[str, Any] | None) -> bool:
-    return all(compare(get_path(properties, c.property), c.op, c.value) for c in conditions)
+    for c in conditions:  # noqa: SIM110 (hot path: a loop is faster than all() over a generator)
+        if not compare(get_path(properties, c.property), c.op, c.value):
+            return False
+    return True
 
 
 def evaluate(condition: Condition, ctx: EvalContext) -> bool:

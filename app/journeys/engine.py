@@ -59,6 +59,8 @@ class Enrollment:
     updated_at_ms: int = 0
     seq: int = 0
     loaded_step: str | None = field(default=None, compare=False)  # step when read from the graph; None: new
+    # `entry_properties` as the JSON text the node holds (they never change once entered): encoded once
+    entry_json: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def live(self) -> bool:
@@ -81,20 +83,27 @@ class Enrollment:
             "enrollmentId": self.enrollment_id, "journeyId": self.journey_id, "version": self.version,
             "personId": self.person_id, "status": self.status, "stepId": self.step_id,
             "enteredAtMs": self.entered_at_ms, "entryMessageId": self.entry_message_id,
-            "entryProperties": sorted_json(self.entry_properties, default_str=True),
+            "entryProperties": self.entry_text(),
             "dueAtMs": self.due_at_ms, "expiresAtMs": self.expires_at_ms, "wakeAtMs": self.wake_at_ms,
             "wakeBucket": self.wake_bucket,
             "waitingSinceMs": self.waiting_since_ms, "variant": self.variant, "exitReason": self.exit_reason,
             "endedAtMs": self.ended_at_ms, "updatedAtMs": self.updated_at_ms, "seq": self.seq,
         }
 
+    def entry_text(self) -> str:
+        """`entry_properties` as sorted JSON text (kept: they never change after entry)."""
+        if self.entry_json is None:
+            self.entry_json = sorted_json(self.entry_properties, default_str=True)
+        return self.entry_json
+
     @classmethod
     def from_props(cls, p: Mapping[str, Any]) -> Enrollment:
+        entry = p.get("entryProperties") or "{}"
         return cls(
             enrollment_id=p["enrollmentId"], journey_id=p["journeyId"], version=int(p["version"]),
             person_id=p.get("personId") or "", entered_at_ms=int(p["enteredAtMs"]),
             entry_message_id=p.get("entryMessageId") or "",
-            entry_properties=json.loads(p.get("entryProperties") or "{}"),
+            entry_properties=json.loads(entry), entry_json=entry if entry.startswith("{") else None,
             status=p.get("status") or ACTIVE, step_id=p.get("stepId") or "",
             due_at_ms=p.get("dueAtMs"), expires_at_ms=p.get("expiresAtMs"),
             waiting_since_ms=p.get("waitingSinceMs"), variant=p.get("variant"), exit_reason=p.get("exitReason"),

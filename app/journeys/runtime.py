@@ -114,6 +114,18 @@ def step_key(journey_id: str, version: int, step_id: str) -> str:
     return f"{journey_id}@{version}/{step_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """A published version as the entry attempts see it (see `_Work.routes`)."""
+
+    journey_id: str
+    version: int
+    key: str
+    entry_event: str | None
+    entry_where: list[PropertyCondition]
+    broken: bool  # its definition failed to load
+
+
 @dataclass
 class _Versions:
     status: dict[str, str] = field(default_factory=dict)
@@ -181,12 +193,14 @@ class JourneyRuntime:
         return cached
 
     # -- one unit of engine work ---------------------------------------------------------------------
-    def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]], *, locked: bool) -> _Work:
-        """A unit of work over the persons of `traits`; `locked`: `_load_people` locked them (or found them
-        locked) before reading, so the resolver does not bump them again (the timer path reads unlocked)."""
+    def _session(self, tx: ManagedTransaction, traits: dict[str, Mapping[str, Any]], *, locked: bool,
+                 persons: Collection[str] = ()) -> _Work:
+        """A unit of work over the persons of `traits` (and `persons`); `locked`: `_load_people` locked them (or
+        found them locked) before reading, so the resolver does not bump them again (the timer path reads
+        unlocked)."""
         work = _Work(self, tx, self._versions(tx), traits)
         if locked:
-            work.locked = set(traits)
+            work.locked = set(traits) | set(persons)
         return work
 
     def after_ingest(self, tx: ManagedTransaction, plan: BatchPlan, extra: Sequence[EngineEvent] = ()) -> Effects:
@@ -205,12 +219,19 @@ class JourneyRuntime:
         events += extra
         # The store locked (ingest/find_people) or created every person of `written` before reading them.
         locked = {w.personId for w in written}
-        traits, enrollments = self._load_people(tx, sorted(locked | {e.person_id for e in extra}), locked)
-        work = self._session(tx, traits, locked=True)
+        persons = sorted(locked | {e.person_id for e in extra})
+        work = self._session(tx, {}, locked=True, persons=persons)
         for key, (kind, error, message_ids) in (retry or {}).items():
             work.skip.add(key)
             work.failures += [EngineFailure(key, m, kind, error) for m in message_ids]
         survivors = {survivor for _, survivor in plan.result.merges}
+        # Everyone else is walked only through a live enrollment: their ended enrollments stay unread.
+        full = work._entering(set(survivors), events)
+        # A person this batch created (`ingest/create_persons`: none of their keys pointed at a person) has no
+        # enrollment yet: unless an event of theirs may enter a version, there is nothing to read about them.
+        created = {r["personId"] for r in plan.writes.rows.get("ingest/create_persons", ())}
+        unread = created - full - {p for pair in plan.result.merges for p in pair}
+        work.traits, enrollments = self._load_people(tx, [p for p in persons if p not in unread], locked, full)
         for pid in sorted(survivors):
             work.dedupe_after_merge(enrollments[pid], plan)
         work.expect_candidates(events, enrollments)
@@ -225,26 +246,33 @@ class JourneyRuntime:
         segment entries: app/segments), inside the caller's transaction."""
         if not events:
             return Effects()
-        traits, enrollments = self._load_people(tx, sorted({e.person_id for e in events}))
-        work = self._session(tx, traits, locked=True)
+        persons = sorted({e.person_id for e in events})
+        traits, enrollments = self._load_people(tx, persons)
+        work = self._session(tx, traits, locked=True, persons=persons)
         for event in events:
             work.apply(event, enrollments[event.person_id])
         self.stats.events += len(events)
         return self._commit_guarded(work, {})
 
-    def _load_people(self, tx: ManagedTransaction, persons: list[str], locked: Collection[str] = ()
+    def _load_people(self, tx: ManagedTransaction, persons: list[str], locked: Collection[str] = (),
+                     full: Collection[str] | None = None
                      ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Enrollment]]]:
         """Lock the persons (but those in `locked`: already bumped in this transaction before anything was
-        read about them), then read their traits and enrollments (`engine_load_people`)."""
+        read about them), then read their traits and enrollments (`engine_load_people`). A person not in
+        `full` (None: everyone is) comes back with their live enrollments only, and traits only with one:
+        the caller walks them through a live enrollment or not at all."""
         traits: dict[str, Mapping[str, Any]] = {}
         enrollments: dict[str, list[Enrollment]] = defaultdict(list)
-        rows = [{"personId": pid, "lock": pid not in locked} for pid in persons]
+        rows = [{"personId": pid, "lock": pid not in locked, "full": full is None or pid in full}
+                for pid in persons]
         for r in tx.run(query("journeys/engine_load_people"), persons=rows):
-            traits[r["personId"]] = r["traits"]
+            pid = r["personId"]
+            if r["traits"] is not None:
+                traits[pid] = r["traits"]
             for props in r["enrollments"]:
                 en = Enrollment.from_props(props)
-                en.person_id = r["personId"]
-                enrollments[r["personId"]].append(en)
+                en.person_id = pid
+                enrollments[pid].append(en)
         return traits, enrollments
 
     def _commit_guarded(self, work: _Work, retry: dict[str, tuple[str, str, list[str]]]) -> Effects:
@@ -299,8 +327,9 @@ class JourneyRuntime:
         rows = tx.run(query("journeys/failures_open"), key=key, limit=limit).data()
         if not rows:
             return 0, 0
-        traits, enrollments = self._load_people(tx, sorted({r["personId"] for r in rows}))
-        work = self._session(tx, traits, locked=True)
+        persons = sorted({r["personId"] for r in rows})
+        traits, enrollments = self._load_people(tx, persons)
+        work = self._session(tx, traits, locked=True, persons=persons)
         work.only = key
         for r in rows:
             work.apply(stored_event(r["event"], r["personId"]), enrollments[r["personId"]])
@@ -422,6 +451,10 @@ class _Work:
         self.skip: set[str] = set()  # versions that failed in this unit of work: left alone from then on
         self.only: str | None = None  # re-applying failures: only this version runs
         self.touched: dict[str, set[str]] = defaultdict(set)  # version key -> messageIds that changed it
+        # The published versions (`only` applied) as (journeyId, version, key, entry event, entry where, broken):
+        # built once per unit of work; `_routes` keeps, per event name, those that event may enter.
+        self._route_table: list[_Route] | None = None
+        self._routes: dict[str, list[_Route]] = {}
 
     def _traits_of(self, person_id: str) -> Mapping[str, Any]:
         return self.traits.get(person_id, {})
@@ -574,20 +607,53 @@ class _Work:
                 continue
         return out
 
-    def _entering(self, persons: set[str], events: list[EngineEvent], entries: list[tuple[str, Any]]) -> set[str]:
-        """`persons` plus everyone with an event that may enter one of `entries` ((version key, entry))."""
+    def _route_list(self) -> list[_Route]:
+        """The published versions this unit of work may run (`only` applied), each with its entry event and
+        `where`; a version whose definition fails to load is `broken` (tried on every event, so the guarded
+        attempt records the failure against the version)."""
+        if self._route_table is None:
+            table: list[_Route] = []
+            for journey_id, version in self.versions.published:
+                key = version_key(journey_id, version)
+                if self.only is not None and key != self.only:
+                    continue
+                try:
+                    entry = self.rt.definition(self.tx, journey_id, version, self.versions.checksum[key]).entry
+                except _RETRIED:
+                    raise
+                except Exception:
+                    table.append(_Route(journey_id, version, key, None, [], True))
+                    continue
+                table.append(_Route(journey_id, version, key, entry.event, entry.where, False))
+            self._route_table = table
+        return self._route_table
+
+    def routes(self, name: str) -> list[_Route]:
+        """The versions (published order) an event named `name` may enter: entry on that name or on any."""
+        found = self._routes.get(name)
+        if found is None:
+            found = [r for r in self._route_list() if r.entry_event is None or r.entry_event == name]
+            self._routes[name] = found
+        return found
+
+    def _entering(self, persons: set[str], events: list[EngineEvent], keys: Collection[str] | None = None
+                  ) -> set[str]:
+        """`persons` plus everyone with an event that may enter a usable version (of `keys`, when given)."""
         for ev in events:
-            if ev.person_id not in persons and any(self.may_enter(k, e.event, e.where, ev) for k, e in entries):
-                persons.add(ev.person_id)
+            if ev.person_id in persons:
+                continue
+            for r in self.routes(ev.name):
+                if (not r.broken and r.key not in self.skip and (keys is None or r.key in keys)
+                        and self.may_enter(r.key, r.entry_event, r.entry_where, ev)):
+                    persons.add(ev.person_id)
+                    break
         return persons
 
     def expect_candidates(self, events: list[EngineEvent], enrollments: Mapping[str, list[Enrollment]]) -> None:
         """Note who may reach an action step in this batch (a person with a live enrollment, or with an event
         that matches a published version's entry event and conditions), so the resolver reads them at once.
         A guess, never a rule: a person left out is read when their first candidate comes."""
-        entries = [(key, definition.entry) for key, definition in self._usable_definitions()]
-        persons = self._entering({p for p, ens in enrollments.items() if any(en.live for en in ens)},
-                                 events, entries)
+        persons = self._entering({p for p, ens in enrollments.items() if any(en.live for en in ens)}, events)
         if persons and events:
             self.expected = (sorted(persons), min(ev.timestamp_ms for ev in events))
 
@@ -596,18 +662,18 @@ class _Work:
         this batch: a live enrollment on a version with count conditions, or an event entering one. A guess,
         never a rule: a count for anyone else is read when asked (`_count`)."""
         names: set[str] = set()
-        entries = []
+        keys: set[str] = set()
         counting: set[str] = set()
         for key, definition in self._usable_definitions():
             counted = self.rt.counted_events(key, self.versions.checksum[key], definition)
             if counted:
                 names |= counted
                 counting.add(definition.id)
-                entries.append((key, definition.entry))
+                keys.add(key)
         if not names:
             return
         persons = self._entering({p for p, ens in enrollments.items()
-                                  if any(en.live and en.journey_id in counting for en in ens)}, events, entries)
+                                  if any(en.live and en.journey_id in counting for en in ens)}, events, keys)
         if not persons:
             return
         held: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {
@@ -673,10 +739,30 @@ class _Work:
         return entry is None or entry == event.name
 
     def apply(self, event: EngineEvent, enrollments: list[Enrollment]) -> None:
-        for en in list(enrollments):
-            key = version_key(en.journey_id, en.version)
-            if en.live and (self.only is None or key == self.only) and self.versions.status.get(key) != "paused":
-                self.guarded(key, event.message_id, partial(self._on_event, en, event), en)
+        if enrollments:
+            for en in list(enrollments):
+                key = version_key(en.journey_id, en.version)
+                if (en.live and (self.only is None or key == self.only)
+                        and self.versions.status.get(key) != "paused"):
+                    self.guarded(key, event.message_id, partial(self._on_event, en, event), en)
+        if self.skip:
+            self._enter_all(event, enrollments)
+        else:  # no version failed so far: only the versions this event's name may enter
+            for r in self.routes(event.name):
+                if r.key in self.skip or (r.entry_event is not None
+                                          and not self.may_enter(r.key, r.entry_event, r.entry_where, event)):
+                    continue
+                entered = self.guarded(r.key, event.message_id, partial(self._enter, r.journey_id, r.version,
+                                                                        event, enrollments))
+                if entered is not None:
+                    enrollments.append(entered)
+                    self.rt.stats.enrolled += 1
+        if self.effects.pending:
+            self.settle_moment()
+
+    def _enter_all(self, event: EngineEvent, enrollments: list[Enrollment]) -> None:
+        """Entry attempts once a version failed in this unit of work: every published version, so a skipped
+        one the event concerns records it as `skipped`."""
         for journey_id, version in self.versions.published:
             key = version_key(journey_id, version)
             if (self.only is not None and key != self.only) or not self._concerns(journey_id, version, event,
@@ -691,7 +777,6 @@ class _Work:
             if entered is not None:
                 enrollments.append(entered)
                 self.rt.stats.enrolled += 1
-        self.settle_moment()
 
     def commit(self) -> Effects:
         """Resolve action requests and write every change of this unit of work."""
