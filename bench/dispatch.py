@@ -82,7 +82,7 @@ def main() -> None:
                 "channel_adapters": {"webhook": "webhook"}, "webhook_url": f"http://127.0.0.1:{port}/hook",
                 "webhook_secret": SecretStr("bench-secret"), "webhook_max_connections": args.workers,
                 "dispatch_workers": args.workers, "dispatch_batch_size": args.batch})
-            driver = connect(settings, settings.neo4j_uri)
+            driver = connect(settings, settings.neo4j_uri or "")
             apply_schema(driver, settings.neo4j_database)
             clear_graph(driver, settings.neo4j_database)
             clock = SystemClock()
@@ -133,8 +133,8 @@ def main() -> None:
         ("dispatcher passes", str(passes)),
         ("left unsent / attempts recorded", f"{left} / {attempts}"),
     ]
-    for k, v in rows_out:
-        print(f"{k}: {v}")
+    for name, value in rows_out:
+        print(f"{name}: {value}")
     record("Dispatch (bench/dispatch.py)", rows_out)
 
 
