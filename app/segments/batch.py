@@ -33,6 +33,7 @@ from graph_models.segments import EvaluationInfo, SegmentDefinition, SegmentMemb
 DEFAULT_PAGE = 500
 DEFAULT_SCAN = 50_000  # people per facts_scan (each is a label scan: fewer, larger ones are cheaper)
 FLUSH_PAGES = 20  # pages without changes between two cursor writes
+FIRST_SHARE = 5  # the first chunk is 1/FIRST_SHARE of the others (read before anything else can start)
 Progress = Callable[[int, int], None]  # (people done, people in all)
 
 
@@ -89,9 +90,11 @@ class SegmentEvaluator:
         return _Chunk(pages, facts, current, revs, now)
 
     def _chunks(self, seg: PublishedSegment, pages: list[list[str]], after: str | None) -> Iterator[_Chunk]:
-        """`pages` in chunks of about `scan` people with their facts, the next chunk read ahead in a thread."""
+        """`pages` in chunks of about `scan` people with their facts, the next chunk read ahead in a thread; the
+        first chunk is smaller, so the first page is evaluated and written while the second chunk is read."""
         per = max(1, self.scan // max(1, self.page))
-        groups = [pages[i:i + per] for i in range(0, len(pages), per)]
+        first = max(1, per // FIRST_SHARE)  # a small first chunk: the first writes wait only for its scan
+        groups = [pages[:first]] + [pages[i:i + per] for i in range(first, len(pages), per)] if pages else []
         starts = [after] + [g[-1][-1] for g in groups[:-1]]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-scan") as pool:
             ahead: Future[_Chunk] | None = None
