@@ -80,7 +80,10 @@ def test_a_dead_up_is_not_discovered(tmp_path: Path) -> None:
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in ("NEO4J_URI", "KAFKA_BOOTSTRAP"):
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so teardown restores the original state even when the variable was absent: the CLI's
+        # discovery sets them in os.environ, and a later test in the process must not connect to them
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("JOURNEYS_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
     yield tmp_path
