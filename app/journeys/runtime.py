@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from app.clock import Clock, SystemClock
+from app.graph.ahead import built_ahead
 from app.graph.event_store import AFTER_WRITE_RETRY, AfterWriteFailed
 from app.graph.params import Rows
 from app.graph.queries import query
@@ -39,7 +40,7 @@ from app.journeys.engine import (
 from app.journeys.resolver import AcceptingResolver, ActionOutcome, ActionResolver, ResolverSession
 from app.journeys.store import JourneyStore, LifecycleError, NotFound
 from app.journeys.watermark import Watermark
-from app.measurement.outbox import engine_records, write_records
+from app.measurement.outbox import batch_params, engine_records
 from graph_models.ids import sorted_json
 from graph_models.journey import CountSpec, JourneyDefinition, PropertyCondition
 from graph_models.principal import Principal
@@ -779,42 +780,58 @@ class _Work:
                 self.rt.stats.enrolled += 1
 
     def commit(self) -> Effects:
-        """Resolve action requests and write every change of this unit of work."""
+        """Resolve action requests and write every change of this unit of work. The statements' rows are
+        built one step ahead, in a helper thread, while the graph runs the previous statement."""
         fx = self.effects
         if not fx:
             return fx
-        outcomes = self.outcomes
+        for name, params in built_ahead(self._statements(fx, self.outcomes, self.rt.clock.now_ms())):
+            if name == _FLUSH_DECISIONS:
+                if self.decisions is not None:
+                    self.decisions.flush()
+                continue
+            self.tx.run(query(name), **params).consume()
+        self.rt.stats.transitions += len(fx.visits)
+        self.rt.stats.actions += len(fx.actions)
+        return fx
+
+    @staticmethod
+    def _statements(fx: Effects, outcomes: Mapping[str, ActionOutcome], now_ms: int
+                    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The write statements of `fx` in order, as (query name, parameters); pure: reads `fx` and
+        `outcomes` only (see `commit`). `_FLUSH_DECISIONS` marks where the resolver's decisions are written
+        (after their ActionRequest nodes exist)."""
         created = [en for en in fx.enrollments.values() if en.loaded_step is None]
         updated = [en for en in fx.enrollments.values() if en.loaded_step is not None]
         if created:
-            self.tx.run(query("journeys/engine_create_enrollments"), rows=Rows([
+            yield "journeys/engine_create_enrollments", {"rows": Rows([
                 {"props": en.to_props(), "personId": en.person_id,
                  "versionKey": version_key(en.journey_id, en.version),
                  "stepKey": step_key(en.journey_id, en.version, en.step_id)}
                 for en in created
-            ])).consume()
+            ])}
         if updated:
-            self.tx.run(query("journeys/engine_update_enrollments"), rows=Rows([
+            yield "journeys/engine_update_enrollments", {"rows": Rows([
                 {"props": en.to_props(), "stepKey": step_key(en.journey_id, en.version, en.step_id),
                  "moved": en.step_id != en.loaded_step}
                 for en in updated
-            ])).consume()
+            ])}
         buckets = [b for en in fx.enrollments.values() if (b := en.wake_bucket) is not None]
         if buckets:
-            self.tx.run(query("journeys/engine_lower_cursor"), bucket=min(buckets)).consume()
+            yield "journeys/engine_lower_cursor", {"bucket": min(buckets)}
         versions = {en.enrollment_id: (en.journey_id, en.version) for en in fx.enrollments.values()}
         if fx.visits:
-            self.tx.run(query("journeys/engine_write_visits"), rows=Rows([
+            yield "journeys/engine_write_visits", {"rows": Rows([
                 {"enrollmentId": v.enrollment_id, "stepKey": step_key(*versions[v.enrollment_id], v.step_id),
                  "seq": v.seq, "atMs": v.at_ms, "path": v.path, "trigger": v.trigger, "detail": v.detail}
                 for v in fx.visits
-            ])).consume()
+            ])}
         if fx.entered_by:
-            self.tx.run(query("journeys/engine_write_entries"), rows=Rows([
+            yield "journeys/engine_write_entries", {"rows": Rows([
                 {"enrollmentId": e, "messageId": m} for e, m in fx.entered_by
-            ])).consume()
+            ])}
         if fx.actions:
-            self.tx.run(query("journeys/engine_write_actions"), rows=Rows([
+            yield "journeys/engine_write_actions", {"rows": Rows([
                 {"actionId": a.action_id, "enrollmentId": a.enrollment_id, "personId": a.person_id,
                  "stepKey": step_key(a.journey_id, a.version, a.step_id), "trigger": a.trigger,
                  "props": {"actionId": a.action_id, "channel": a.channel, "template": a.template,
@@ -825,18 +842,14 @@ class _Work:
                            "transactional": a.transactional, "score": a.score, "kind": "journey",
                            **_outcome_props(outcomes.get(a.action_id))}}
                 for a in fx.actions
-            ])).consume()
-            if self.decisions is not None:
-                self.decisions.flush()
-        write_records(self.tx, engine_records(fx, outcomes), self.rt.clock.now_ms())  # measurement outbox
-        self.rt.stats.transitions += len(fx.visits)
-        self.rt.stats.actions += len(fx.actions)
-        return fx
+            ])}
+            yield _FLUSH_DECISIONS, {}
+        records = batch_params(engine_records(fx, outcomes), now_ms)  # the measurement outbox
+        if records is not None:
+            yield "measurement/write_batch", records
 
 
-
-
-
+_FLUSH_DECISIONS = ""  # a `_Work._statements` item: the resolver's decisions are written here
 
 
 def _marks(fx: Effects) -> dict[str, int]:

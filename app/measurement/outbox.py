@@ -41,15 +41,23 @@ def shard_of(batch_id: str) -> int:
 
 def write_records(tx: ManagedTransaction, records: Sequence[BaseRecord | Mapping[str, Any]], now_ms: int) -> str | None:
     """Write `records` as one outbox batch in `tx`; the batch id, or None when there was nothing to write."""
+    params = batch_params(records, now_ms)
+    if params is None:
+        return None
+    tx.run(query("measurement/write_batch"), **params).consume()
+    return str(params["batchId"])
+
+
+def batch_params(records: Sequence[BaseRecord | Mapping[str, Any]], now_ms: int) -> dict[str, Any] | None:
+    """The parameters of `measurement/write_batch` for `records` (None: nothing to write)."""
     if not records:
         return None
     # The engine's rows are plain dicts already (written as they are); models and other mappings are converted.
     values = [r if type(r) is dict else r.to_json() if isinstance(r, BaseRecord) else dict(r) for r in records]
     batch_id = str(uuid.uuid4())
     text = Text(orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode())
-    tx.run(query("measurement/write_batch"), batchId=batch_id, shard=shard_of(batch_id), createdAtMs=now_ms,
-           records=text, count=len(values)).consume()
-    return batch_id
+    return {"batchId": batch_id, "shard": shard_of(batch_id), "createdAtMs": now_ms, "records": text,
+            "count": len(values)}
 
 
 def _delivery_id(action_id: str) -> str:
